@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from programs.models import NeedCategory, Programme
+from sibcase.forms import DateInput, OnceTokenForm
+
+from .identity import validate_identity_code
+from .models import (
+    Child,
+    ConsentScope,
+    EmploymentStatus,
+    EnrollmentStatus,
+    ExitReason,
+    Guardian,
+    ReferralSource,
+)
+
+
+class FamilySearchForm(forms.Form):
+    q = forms.CharField(label=_("Nimi tai perhetunnus"), required=False, max_length=100)
+    programme = forms.ModelChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none(), required=False)
+    status = forms.ChoiceField(
+        label=_("Tila"),
+        required=False,
+        choices=[("", _("Kaikki")), *EnrollmentStatus.choices, ("none", _("Ei ohjelmassa"))],
+    )
+    district = forms.CharField(label=_("Kaupunginosa"), required=False, max_length=100)
+
+    def __init__(self, *args, programmes=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes if programmes is not None else Programme.objects.none()
+
+
+class IdentityCodeSearchForm(forms.Form):
+    """Sent by POST so the code never appears in a URL, a browser history or a server log."""
+
+    identity_code = forms.CharField(label=_("Henkilötunnus"), max_length=11, validators=[validate_identity_code])
+
+
+class FamilyForm(OnceTokenForm):
+    programme = forms.ModelChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none())
+    source = forms.ChoiceField(label=_("Ohjaava taho"), choices=ReferralSource.choices)
+    referred_on = forms.DateField(label=_("Ohjauspäivä"), widget=DateInput())
+    reason = forms.CharField(label=_("Ohjauksen syy"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    postal_code = forms.RegexField(
+        label=_("Postinumero"), regex=r"^\d{5}$", error_messages={"invalid": _("Postinumero on viisi numeroa.")}
+    )
+    district = forms.CharField(label=_("Kaupunginosa"), required=False, max_length=100)
+
+    def __init__(self, *args, programmes=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes if programmes is not None else Programme.objects.none()
+
+
+class PersonForm(forms.Form):
+    first_names = forms.CharField(label=_("Etunimet"), max_length=150)
+    last_name = forms.CharField(label=_("Sukunimi"), max_length=150)
+    identity_code = forms.CharField(
+        label=_("Henkilötunnus"),
+        max_length=11,
+        validators=[validate_identity_code],
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class ChildForm(PersonForm):
+    need_categories = forms.ModelMultipleChoiceField(
+        label=_("Tuen tarpeet"),
+        queryset=NeedCategory.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class GuardianForm(PersonForm):
+    # A blank first choice, so an unused extra row stays unchanged and is ignored.
+    employment_status = forms.ChoiceField(
+        label=_("Työ- tai koulutustilanne"), choices=[("", "---------"), *EmploymentStatus.choices]
+    )
+
+
+class RequiredFirstFormSet(forms.BaseFormSet):
+    """Blank extra rows are ignored; at least one row must be filled in."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        codes = [f.cleaned_data["identity_code"] for f in self.forms if f.cleaned_data]
+        if len(codes) != len(set(codes)):
+            raise forms.ValidationError(_("Sama henkilötunnus on annettu kahdesti."), code="duplicate_code")
+
+
+ChildFormSet = forms.formset_factory(
+    ChildForm, formset=RequiredFirstFormSet, extra=2, max_num=6, min_num=1, validate_min=True
+)
+GuardianFormSet = forms.formset_factory(
+    GuardianForm, formset=RequiredFirstFormSet, extra=1, max_num=3, min_num=1, validate_min=True
+)
+
+
+class ConsentForm(OnceTokenForm):
+    guardian = forms.ModelChoiceField(label=_("Huoltaja"), queryset=Guardian.objects.none())
+    programme = forms.ModelChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none())
+    scope = forms.ChoiceField(label=_("Suostumuksen laajuus"), choices=ConsentScope.choices)
+    given_on = forms.DateField(label=_("Suostumuksen päivä"), widget=DateInput())
+
+    def __init__(self, *args, family, programmes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["guardian"].queryset = family.guardians.all()
+        self.fields["programme"].queryset = programmes
+
+
+class ConsentWithdrawForm(OnceTokenForm):
+    withdrawn_on = forms.DateField(label=_("Peruutuspäivä"), widget=DateInput())
+
+
+class EnrollmentForm(OnceTokenForm):
+    programme = forms.ModelChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none())
+    children = forms.ModelMultipleChoiceField(
+        label=_("Mukaan tulevat lapset"), queryset=Child.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    enrolled_on = forms.DateField(label=_("Mukaantulopäivä"), widget=DateInput())
+    backdating_reason = forms.CharField(
+        label=_("Takautuvan kirjauksen perustelu (koordinaattori)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Vain jos mukaantulopäivä on ennen jo mennyttä katkaisupäivää: koordinaattori hyväksyy kirjauksen."
+        ),
+    )
+
+    def __init__(self, *args, family, programmes, may_approve_backdating: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes
+        self.fields["children"].queryset = family.children.all()
+        if not self.is_bound:
+            self.initial.setdefault("children", list(family.children.all()))
+        if not may_approve_backdating:
+            del self.fields["backdating_reason"]
+
+
+class EnrollmentExitForm(OnceTokenForm):
+    exit_date = forms.DateField(label=_("Päättymispäivä"), widget=DateInput())
+    reason = forms.ChoiceField(label=_("Päättymisen syy"), choices=ExitReason.choices)
+    note = forms.CharField(
+        label=_("Lisätieto"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -1,0 +1,304 @@
+"""Families, the people in them, referrals, consents and enrollments."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from programs.models import postal_code_validator
+
+from .identity import (
+    IDENTITY_CODE_REGEX,
+    birth_date_from_identity_code,
+    mask_identity_code,
+    normalize_identity_code,
+    validate_identity_code,
+)
+
+
+class Family(models.Model):
+    """A family followed in a municipality. `reference` is a non-identifying handle usable in speech and search."""
+
+    reference = models.CharField(_("perhetunnus"), max_length=20, unique=True)
+    municipality = models.ForeignKey(
+        "programs.Municipality", verbose_name=_("kunta"), on_delete=models.PROTECT, related_name="families"
+    )
+    postal_code = models.CharField(_("postinumero"), max_length=5, validators=[postal_code_validator])
+    district = models.CharField(_("kaupunginosa"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("luotu"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("luonut"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Client Data Act retention: kept 30 years after the case closes; set when the last enrollment ends.
+    retain_until = models.DateField(_("säilytetään asti"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("perhe")
+        verbose_name_plural = _("perheet")
+        ordering = ["reference"]
+        constraints = [
+            models.CheckConstraint(condition=Q(postal_code__regex=r"^[0-9]{5}$"), name="family_postal_code_5_digits")
+        ]
+        indexes = [models.Index(fields=["municipality", "district"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Person(models.Model):
+    first_names = models.CharField(_("etunimet"), max_length=150)
+    last_name = models.CharField(_("sukunimi"), max_length=150)
+    identity_code = models.CharField(
+        _("henkilötunnus"), max_length=11, unique=True, validators=[validate_identity_code]
+    )
+    birth_date = models.DateField(_("syntymäaika"), editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.first_names} {self.last_name}"
+
+    def save(self, *args, **kwargs):
+        # The birth date is derived from the identity code, never typed separately.
+        self.identity_code = normalize_identity_code(self.identity_code)
+        self.birth_date = birth_date_from_identity_code(self.identity_code)
+        super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None):
+        self.identity_code = normalize_identity_code(self.identity_code)
+        super().clean_fields(exclude=exclude)
+
+    @property
+    def masked_identity_code(self) -> str:
+        return mask_identity_code(self.identity_code)
+
+
+class Child(Person):
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="children")
+    need_categories = models.ManyToManyField(
+        "programs.NeedCategory", verbose_name=_("tuen tarpeet"), blank=True, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = _("lapsi")
+        verbose_name_plural = _("lapset")
+        ordering = ["birth_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(identity_code__regex=IDENTITY_CODE_REGEX), name="child_identity_code_format"
+            )
+        ]
+        indexes = [models.Index(fields=["last_name", "first_names"])]
+
+
+class EmploymentStatus(models.TextChoices):
+    EMPLOYED = "employed", _("Työssä")
+    UNEMPLOYED = "unemployed", _("Työtön")
+    OUT_OF_WORKFORCE = "out_of_workforce", _("Poissa työelämästä (esim. kotona lasten kanssa)")
+    STUDYING = "studying", _("Opiskelee")
+    NEEDS_EDUCATION = "needs_education", _("Koulutustarve")
+    UNKNOWN = "unknown", _("Ei tiedossa")
+
+
+class Guardian(Person):
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="guardians")
+    employment_status = models.CharField(
+        _("työ- tai koulutustilanne"), max_length=32, choices=EmploymentStatus.choices, default=EmploymentStatus.UNKNOWN
+    )
+
+    class Meta:
+        verbose_name = _("huoltaja")
+        verbose_name_plural = _("huoltajat")
+        ordering = ["last_name", "first_names", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(identity_code__regex=IDENTITY_CODE_REGEX), name="guardian_identity_code_format"
+            )
+        ]
+        indexes = [models.Index(fields=["last_name", "first_names"])]
+
+
+class ReferralSource(models.TextChoices):
+    NEUVOLA = "neuvola", _("Neuvola")
+    EARLY_CHILDHOOD_EDUCATION = "early_childhood_education", _("Varhaiskasvatus")
+    SCHOOL = "school", _("Koulu")
+    HEALTH_CARE = "health_care", _("Terveydenhuolto")
+    SOCIAL_SERVICES = "social_services", _("Sosiaalipalvelut")
+    SELF_REFERRAL = "self_referral", _("Perhe hakeutui itse")
+
+
+class ReferralStatus(models.TextChoices):
+    PENDING = "pending", _("Käsittelyssä")
+    ENROLLED = "enrolled", _("Mukana ohjelmassa")
+    DECLINED = "declined", _("Ei otettu mukaan")
+    WITHDRAWN = "withdrawn", _("Peruttu")
+
+
+class Referral(models.Model):
+    """Lähete / ohjaus: how and why a family came to a programme."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="referrals")
+    programme = models.ForeignKey(
+        "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="referrals"
+    )
+    source = models.CharField(_("ohjaava taho"), max_length=32, choices=ReferralSource.choices)
+    referred_on = models.DateField(_("ohjauspäivä"))
+    reason = models.TextField(_("ohjauksen syy"))
+    status = models.CharField(_("tila"), max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.PENDING)
+    created_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("kirjaaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("ohjaus")
+        verbose_name_plural = _("ohjaukset")
+        ordering = ["-referred_on", "-id"]
+        indexes = [models.Index(fields=["programme", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.family} → {self.programme} ({self.referred_on})"
+
+
+class ConsentScope(models.TextChoices):
+    PARTICIPATION = "participation", _("Osallistuminen ohjelmaan")
+    EVALUATION = "evaluation", _("Tietojen käyttö vaikuttavuuden arviointiin")
+    PROVIDER_SHARING = "provider_sharing", _("Tietojen luovutus palveluntuottajalle")
+
+
+class Consent(models.Model):
+    """Suostumus: a guardian's consent with a scope; withdrawal is recorded, never deleted."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="consents")
+    guardian = models.ForeignKey(
+        Guardian, verbose_name=_("huoltaja"), on_delete=models.PROTECT, related_name="consents"
+    )
+    programme = models.ForeignKey(
+        "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="consents"
+    )
+    scope = models.CharField(_("laajuus"), max_length=32, choices=ConsentScope.choices)
+    given_on = models.DateField(_("annettu"))
+    withdrawn_on = models.DateField(_("peruttu"), null=True, blank=True)
+    recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("kirjaaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("suostumus")
+        verbose_name_plural = _("suostumukset")
+        ordering = ["-given_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=F("given_on")),
+                name="consent_withdrawn_after_given",
+            ),
+            models.UniqueConstraint(
+                fields=["guardian", "programme", "scope"],
+                condition=Q(withdrawn_on__isnull=True),
+                name="consent_one_valid_per_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.given_on}"
+
+    def is_valid_on(self, day) -> bool:
+        return self.given_on <= day and (self.withdrawn_on is None or self.withdrawn_on > day)
+
+
+class EnrollmentStatus(models.TextChoices):
+    WAITLISTED = "waitlisted", _("Jonossa")
+    ACTIVE = "active", _("Mukana")
+    EXITED = "exited", _("Päättynyt")
+
+
+class ExitReason(models.TextChoices):
+    COMPLETED = "completed", _("Tuki päättyi suunnitellusti")
+    MOVED_AWAY = "moved_away", _("Muutti pois alueelta")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("Suostumus peruttiin")
+    OTHER = "other", _("Muu syy")
+
+
+class Enrollment(models.Model):
+    """A family (and the children named) taken into a programme. Only `enrollment_create` makes one."""
+
+    programme = models.ForeignKey(
+        "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="enrollments"
+    )
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="enrollments")
+    children = models.ManyToManyField(Child, verbose_name=_("lapset"), related_name="enrollments")
+    referral = models.ForeignKey(
+        Referral, verbose_name=_("ohjaus"), on_delete=models.PROTECT, null=True, blank=True, related_name="enrollments"
+    )
+    enrolled_on = models.DateField(_("mukaan päivä"))
+    status = models.CharField(
+        _("tila"), max_length=16, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE
+    )
+    exit_date = models.DateField(_("päättymispäivä"), null=True, blank=True)
+    exit_reason = models.CharField(_("päättymisen syy"), max_length=32, choices=ExitReason.choices, blank=True)
+    exit_note = models.TextField(_("lisätieto päättymisestä"), blank=True)
+    recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("kirjaaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # A backdated enrollment recorded after the cutoff needs a coordinator's written approval.
+    backdating_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("takautuvan kirjauksen hyväksyjä"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    backdating_reason = models.TextField(_("takautuvan kirjauksen perustelu"), blank=True)
+
+    class Meta:
+        verbose_name = _("ohjelmaan osallistuminen")
+        verbose_name_plural = _("ohjelmaan osallistumiset")
+        ordering = ["-enrolled_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "family"],
+                condition=Q(status__in=["waitlisted", "active"]),
+                name="enrollment_one_open_per_family_programme",
+            ),
+            models.CheckConstraint(
+                condition=Q(exit_date__isnull=True) | Q(exit_date__gte=F("enrolled_on")),
+                name="enrollment_exit_after_enrolled",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="exited") & Q(exit_date__isnull=False) & ~Q(exit_reason=""))
+                | (~Q(status="exited") & Q(exit_date__isnull=True) & Q(exit_reason="")),
+                name="enrollment_exit_fields_match_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(backdating_approved_by__isnull=True) | ~Q(backdating_reason=""),
+                name="enrollment_backdating_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["programme", "status"]), models.Index(fields=["programme", "enrolled_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.family} / {self.programme} ({self.get_status_display()})"

@@ -1,0 +1,266 @@
+"""Reads of families and the people in them, always scoped to what the user may see."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from sibcase.models import Role, User
+
+from .models import Child, Consent, ConsentScope, Enrollment, EnrollmentStatus, Family, Guardian, Referral
+
+
+def families_visible_to(user: User) -> QuerySet[Family]:
+    """The one place that decides whose families a user may see (object-level access, ASVS 8.2.2 / 8.4.1)."""
+    families = Family.objects.all()
+    if not user.is_authenticated:
+        return families.none()
+    if user.is_superuser or user.role == Role.ADMIN:
+        return families
+    if user.role == Role.SOCIAL_WORKER:
+        return families.filter(municipality_id=user.municipality_id)
+    if user.role == Role.COORDINATOR:
+        # Families referred to or enrolled in the coordinator's own programmes.
+        programme_ids = user.programmes.values("id")
+        return families.filter(
+            Q(Exists(Enrollment.objects.filter(family=OuterRef("pk"), programme_id__in=programme_ids)))
+            | Q(Exists(Referral.objects.filter(family=OuterRef("pk"), programme_id__in=programme_ids)))
+        )
+    if user.role == Role.PROVIDER_WORKER:
+        from outcomes.models import ServiceEpisode
+
+        return families.filter(
+            Exists(ServiceEpisode.objects.filter(family=OuterRef("pk"), provider_id=user.provider_id))
+        )
+    # Evaluators and fund managers never see a family through these pages.
+    return families.none()
+
+
+def family_get_for_user(*, user: User, pk: int) -> Family:
+    """A family the user may see, or 404: another municipality's id looks exactly like a missing one."""
+    try:
+        return families_visible_to(user).select_related("municipality").get(pk=pk)
+    except (Family.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def identity_code_owner(identity_code: str) -> Child | Guardian | None:
+    """The person already registered with this code, whichever family they are in (duplicate detection)."""
+    return (
+        Child.objects.select_related("family").filter(identity_code=identity_code).first()
+        or Guardian.objects.select_related("family").filter(identity_code=identity_code).first()
+    )
+
+
+def valid_participation_consent_exists(*, family: Family, programme_id: int, on_date) -> bool:
+    return (
+        Consent.objects.filter(
+            family=family,
+            programme_id=programme_id,
+            scope=ConsentScope.PARTICIPATION,
+            given_on__lte=on_date,
+        )
+        .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on_date))
+        .exists()
+    )
+
+
+def open_enrollment_count(*, programme_id: int) -> int:
+    return Enrollment.objects.filter(programme_id=programme_id, status=EnrollmentStatus.ACTIVE).count()
+
+
+def family_search(
+    *, user: User, text: str = "", programme_id: int | None = None, status: str = "", district: str = ""
+) -> QuerySet[Family]:
+    """The family list: scoped, filtered, with what a row shows loaded in a fixed number of queries."""
+    families = families_visible_to(user).select_related("municipality")
+    text = text.strip()
+    if text:
+        families = families.filter(
+            Q(reference__iexact=text)
+            | Q(children__last_name__icontains=text)
+            | Q(children__first_names__icontains=text)
+            | Q(guardians__last_name__icontains=text)
+            | Q(guardians__first_names__icontains=text)
+        )
+    if programme_id:
+        families = families.filter(enrollments__programme_id=programme_id)
+    if status == "none":
+        families = families.filter(enrollments__isnull=True)
+    elif status:
+        families = families.filter(enrollments__status=status)
+    if district:
+        families = families.filter(district__iexact=district.strip())
+    return (
+        families.distinct()
+        .order_by("reference")
+        .prefetch_related(
+            Prefetch("children", queryset=Child.objects.order_by("birth_date")),
+            Prefetch("guardians", queryset=Guardian.objects.order_by("last_name")),
+            Prefetch("enrollments", queryset=Enrollment.objects.select_related("programme").order_by("-enrolled_on")),
+        )
+    )
+
+
+def family_find_by_identity_code(*, user: User, identity_code: str) -> Family | None:
+    owner = identity_code_owner(identity_code)
+    if owner is None:
+        return None
+    return families_visible_to(user).filter(pk=owner.family_id).first()
+
+
+def caseload_for_worker(*, user: User) -> list[Family]:
+    """Families with an open enrollment, each with the next steps the worker should take."""
+    from outcomes.models import ServiceEpisode, ServiceNeedsAssessment
+
+    families = (
+        families_visible_to(user)
+        .filter(enrollments__status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED])
+        .distinct()
+        .annotate(
+            has_assessment=Exists(ServiceNeedsAssessment.objects.filter(family=OuterRef("pk"))),
+            has_episode=Exists(ServiceEpisode.objects.filter(family=OuterRef("pk"))),
+        )
+        .prefetch_related(
+            Prefetch(
+                "enrollments",
+                queryset=Enrollment.objects.filter(status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED])
+                .select_related("programme")
+                .order_by("-enrolled_on"),
+                to_attr="open_enrollments",
+            )
+        )
+        .order_by("reference")
+    )
+    return list(families)
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    day: datetime.date
+    kind: str
+    title: str
+    detail: str = ""
+
+
+def family_timeline(*, family: Family, provider_id: int | None = None) -> list[TimelineEvent]:
+    """Everything that happened to a family, newest first, in one query per kind of record.
+
+    `provider_id` narrows the view to what a service provider's worker may see: their own episodes and visits.
+    """
+    from outcomes.models import OutcomeObservation, ServiceEpisode, ServiceNeedsAssessment, ServiceVisit
+
+    events: list[TimelineEvent] = []
+    episodes = ServiceEpisode.objects.filter(family=family).select_related("service", "child")
+    visits = ServiceVisit.objects.filter(episode__family=family).select_related("episode__service")
+    if provider_id is not None:
+        episodes = episodes.filter(provider_id=provider_id)
+        visits = visits.filter(episode__provider_id=provider_id)
+    else:
+        for referral in Referral.objects.filter(family=family).select_related("programme"):
+            events.append(
+                TimelineEvent(
+                    referral.referred_on,
+                    "referral",
+                    _("Ohjaus: %(programme)s") % {"programme": referral.programme},
+                    f"{referral.get_source_display()} – {referral.reason}",
+                )
+            )
+        for consent in Consent.objects.filter(family=family).select_related("guardian", "programme"):
+            events.append(
+                TimelineEvent(
+                    consent.given_on,
+                    "consent",
+                    _("Suostumus annettu: %(scope)s") % {"scope": consent.get_scope_display()},
+                    f"{consent.guardian} – {consent.programme}",
+                )
+            )
+            if consent.withdrawn_on:
+                events.append(
+                    TimelineEvent(
+                        consent.withdrawn_on,
+                        "consent_withdrawn",
+                        _("Suostumus peruttu: %(scope)s") % {"scope": consent.get_scope_display()},
+                        f"{consent.guardian} – {consent.programme}",
+                    )
+                )
+        for assessment in ServiceNeedsAssessment.objects.filter(family=family).select_related("child"):
+            events.append(
+                TimelineEvent(assessment.started_on, "assessment", _("Palvelutarpeen arvio"), assessment.summary)
+            )
+        for observation in OutcomeObservation.objects.filter(child__family=family).select_related("metric", "child"):
+            events.append(
+                TimelineEvent(
+                    observation.period_start,
+                    "observation",
+                    _("Tulostieto: %(metric)s") % {"metric": observation.metric},
+                    f"{observation.child.first_names}: {observation.value} ({observation.period_start}–{observation.period_end})",
+                )
+            )
+    if provider_id is None:
+        for enrollment in Enrollment.objects.filter(family=family).select_related("programme"):
+            events.append(
+                TimelineEvent(
+                    enrollment.enrolled_on,
+                    "enrollment",
+                    _("Mukaan ohjelmaan: %(programme)s") % {"programme": enrollment.programme},
+                    enrollment.get_status_display(),
+                )
+            )
+            if enrollment.exit_date:
+                events.append(
+                    TimelineEvent(
+                        enrollment.exit_date,
+                        "exit",
+                        _("Osallistuminen päättyi: %(programme)s") % {"programme": enrollment.programme},
+                        enrollment.get_exit_reason_display(),
+                    )
+                )
+    for episode in episodes:
+        events.append(
+            TimelineEvent(
+                episode.start_date,
+                "episode",
+                _("Palvelujakso alkoi: %(service)s") % {"service": episode.service},
+                episode.child.first_names if episode.child else "",
+            )
+        )
+        if episode.end_date:
+            events.append(
+                TimelineEvent(
+                    episode.end_date,
+                    "episode_end",
+                    _("Palvelujakso päättyi: %(service)s") % {"service": episode.service},
+                )
+            )
+    for visit in visits:
+        events.append(
+            TimelineEvent(
+                visit.visited_on,
+                "visit",
+                _("Tapaaminen: %(service)s") % {"service": visit.episode.service},
+                _("%(minutes)s min") % {"minutes": visit.duration_minutes},
+            )
+        )
+    return sorted(events, key=lambda event: event.day, reverse=True)
+
+
+def eligibility_for_family(*, family: Family, programmes: QuerySet) -> list[dict]:
+    """The eligibility verdict of each programme the family is referred to: the one place pages ask for it."""
+    from programs.services import eligibility_evaluate
+
+    referrals = Referral.objects.filter(family=family, programme__in=programmes).select_related("programme")
+    seen: dict[int, dict] = {}
+    for referral in referrals:
+        if referral.programme_id not in seen:
+            seen[referral.programme_id] = {
+                "programme": referral.programme,
+                "result": eligibility_evaluate(
+                    programme=referral.programme, family=family, on_date=referral.referred_on
+                ),
+            }
+    return list(seen.values())

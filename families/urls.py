@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "families"
+
+urlpatterns = [
+    path("", views.family_list, name="list"),
+    path("new/", views.referral_create, name="referral_create"),
+    path("<int:pk>/", views.family_detail, name="detail"),
+    path("<int:pk>/consent/", views.consent_create, name="consent_create"),
+    path("<int:pk>/enroll/", views.enrollment_create, name="enrollment_create"),
+    path("consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("enrollments/<int:pk>/exit/", views.enrollment_exit, name="enrollment_exit"),
+    path("people/<str:kind>/<int:pk>/", views.person_detail, name="person_detail"),
+]

@@ -1,0 +1,259 @@
+"""Service-needs assessments, service episodes and visits, outcome metrics and observations."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from programs.models import TranslatedNameMixin
+
+
+class ServiceNeedsAssessment(models.Model):
+    """Palvelutarpeen arvio (Social Welfare Act § 36) made for a family, optionally focused on one child."""
+
+    family = models.ForeignKey(
+        "families.Family", verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="assessments"
+    )
+    child = models.ForeignKey(
+        "families.Child",
+        verbose_name=_("lapsi"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assessments",
+    )
+    started_on = models.DateField(_("aloitettu"))
+    completed_on = models.DateField(_("valmistunut"), null=True, blank=True)
+    summary = models.TextField(_("yhteenveto"))
+    recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("kirjaaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("palvelutarpeen arvio")
+        verbose_name_plural = _("palvelutarpeen arviot")
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(completed_on__isnull=True) | Q(completed_on__gte=F("started_on")),
+                name="assessment_completed_after_started",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.started_on}"
+
+
+class EpisodeStatus(models.TextChoices):
+    PLANNED = "planned", _("Suunniteltu")
+    ACTIVE = "active", _("Käynnissä")
+    COMPLETED = "completed", _("Päättynyt")
+    CANCELLED = "cancelled", _("Peruttu")
+
+
+class ServiceEpisode(models.Model):
+    """A period during which a family (or one child) receives one service from one provider."""
+
+    service = models.ForeignKey(
+        "programs.Service", verbose_name=_("palvelu"), on_delete=models.PROTECT, related_name="episodes"
+    )
+    provider = models.ForeignKey(
+        "programs.ServiceProvider",
+        verbose_name=_("palveluntuottaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="episodes",
+    )
+    enrollment = models.ForeignKey(
+        "families.Enrollment", verbose_name=_("ohjelmajakso"), on_delete=models.PROTECT, related_name="episodes"
+    )
+    family = models.ForeignKey(
+        "families.Family", verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="episodes"
+    )
+    child = models.ForeignKey(
+        "families.Child",
+        verbose_name=_("lapsi"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="episodes",
+    )
+    start_date = models.DateField(_("alkaa"))
+    end_date = models.DateField(_("päättyy"), null=True, blank=True)
+    status = models.CharField(_("tila"), max_length=16, choices=EpisodeStatus.choices, default=EpisodeStatus.ACTIVE)
+    recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("kirjaaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("palvelujakso")
+        verbose_name_plural = _("palvelujaksot")
+        ordering = ["-start_date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")), name="episode_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="completed") | Q(end_date__isnull=False), name="episode_completed_has_end"
+            ),
+        ]
+        indexes = [models.Index(fields=["provider", "family"]), models.Index(fields=["family", "start_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.start_date}"
+
+
+class ServiceVisit(models.Model):
+    """One meeting or visit delivered within an episode, logged by the provider's worker."""
+
+    episode = models.ForeignKey(
+        ServiceEpisode, verbose_name=_("palvelujakso"), on_delete=models.PROTECT, related_name="visits"
+    )
+    visited_on = models.DateField(_("päivä"))
+    duration_minutes = models.PositiveIntegerField(_("kesto (min)"), validators=[MinValueValidator(1)])
+    note = models.TextField(_("muistiinpano"), blank=True)
+    recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("kirjaaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("tapaaminen")
+        verbose_name_plural = _("tapaamiset")
+        ordering = ["-visited_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gte=1), name="visit_duration_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.episode} {self.visited_on}"
+
+
+class MetricUnit(models.TextChoices):
+    DAY = "day", _("vuorokausi")
+    MONTH = "month", _("kuukausi")
+    EVENT = "event", _("tapahtuma")
+    SCORE = "score", _("pisteet")
+
+
+class MetricDirection(models.TextChoices):
+    LOWER_IS_BETTER = "lower", _("pienempi on parempi")
+    HIGHER_IS_BETTER = "higher", _("suurempi on parempi")
+
+
+class OutcomeMetric(TranslatedNameMixin, models.Model):
+    """Something measured about enrolled children, e.g. out-of-home placement days. Cost-bearing metrics feed
+    the payment calculation through their dated unit costs."""
+
+    programme = models.ForeignKey(
+        "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="metrics"
+    )
+    code = models.SlugField(_("tunnus"), max_length=60)
+    name_fi = models.CharField(_("nimi (suomi)"), max_length=200)
+    name_sv = models.CharField(_("nimi (ruotsi)"), max_length=200)
+    name_en = models.CharField(_("nimi (englanti)"), max_length=200)
+    unit = models.CharField(_("yksikkö"), max_length=16, choices=MetricUnit.choices)
+    direction = models.CharField(
+        _("suunta"), max_length=8, choices=MetricDirection.choices, default=MetricDirection.LOWER_IS_BETTER
+    )
+    is_cost_bearing = models.BooleanField(_("kustannusvaikutteinen"), default=True)
+
+    class Meta:
+        verbose_name = _("tulosmittari")
+        verbose_name_plural = _("tulosmittarit")
+        ordering = ["programme", "code"]
+        constraints = [models.UniqueConstraint(fields=["programme", "code"], name="metric_unique_code_per_programme")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MetricUnitCost(models.Model):
+    """The euro cost of one unit of a metric, valid from a date (versioned; the latest `valid_from` ≤ day wins)."""
+
+    metric = models.ForeignKey(
+        OutcomeMetric, verbose_name=_("mittari"), on_delete=models.PROTECT, related_name="unit_costs"
+    )
+    valid_from = models.DateField(_("voimassa alkaen"))
+    unit_cost = models.DecimalField(
+        _("yksikkökustannus (EUR)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    source = models.CharField(_("lähde"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("yksikkökustannus")
+        verbose_name_plural = _("yksikkökustannukset")
+        ordering = ["metric", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "valid_from"], name="unit_cost_one_per_day"),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="unit_cost_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric.code} {self.valid_from}: {self.unit_cost} EUR"
+
+
+class ObservationSource(models.TextChoices):
+    REGISTER_EXTRACT = "register_extract", _("Rekisteripoiminta")
+    SOCIAL_WORKER = "social_worker", _("Sosiaalityöntekijä")
+    PROVIDER = "provider", _("Palveluntuottaja")
+    EVALUATOR = "evaluator", _("Arvioija")
+
+
+class OutcomeObservation(models.Model):
+    """A measured value of a metric for one child over a period (a single day when start = end)."""
+
+    metric = models.ForeignKey(
+        OutcomeMetric, verbose_name=_("mittari"), on_delete=models.PROTECT, related_name="observations"
+    )
+    child = models.ForeignKey(
+        "families.Child", verbose_name=_("lapsi"), on_delete=models.PROTECT, related_name="observations"
+    )
+    period_start = models.DateField(_("jakso alkaa"))
+    period_end = models.DateField(_("jakso päättyy"))
+    value = models.DecimalField(_("arvo"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    source = models.CharField(_("lähde"), max_length=32, choices=ObservationSource.choices)
+    recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("kirjaaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("tulostieto")
+        verbose_name_plural = _("tulostiedot")
+        ordering = ["-period_start", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="observation_end_after_start"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="observation_value_gte_0"),
+        ]
+        indexes = [
+            models.Index(fields=["metric", "period_start"]),
+            models.Index(fields=["child", "period_start"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric.code} {self.period_start}–{self.period_end}: {self.value}"

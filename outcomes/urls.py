@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "outcomes"
+
+urlpatterns = [
+    path("families/<int:pk>/assessment/", views.assessment_create, name="assessment_create"),
+    path("families/<int:pk>/episode/", views.episode_create, name="episode_create"),
+    path("families/<int:pk>/observation/", views.observation_create, name="observation_create"),
+    path("families/<int:pk>/visit/", views.visit_create, name="visit_create"),
+]

@@ -1,0 +1,136 @@
+"""Pages for assessments, service episodes, visits and outcome observations, reached from the family page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from families.selectors import family_get_for_user
+from sibcase.errors import DomainError
+from sibcase.forms import add_domain_error
+from sibcase.models import Role
+from sibcase.permissions import CASEWORK_ROLES, require_role
+
+from . import services
+from .forms import AssessmentForm, EpisodeForm, ObservationForm, VisitForm
+from .selectors import enrollments_open_for_services, episodes_for_user, metrics_for_family, services_for_user
+
+SERVICE_ROLES = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
+
+
+def _form_page(request, *, family, form, title: str, submit: str) -> HttpResponse:
+    return render(
+        request, "families/form_page.html", {"family": family, "form": form, "title": title, "submit": submit}
+    )
+
+
+def _saved(request, form, family, message: str) -> HttpResponse:
+    form.consume_token()
+    messages.success(request, message)
+    return redirect("families:detail", pk=family.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, CASEWORK_ROLES)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = AssessmentForm(request.POST or None, family=family, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.assessment_create(
+                actor=request.user,
+                family=family,
+                child=form.cleaned_data["child"],
+                started_on=form.cleaned_data["started_on"],
+                completed_on=form.cleaned_data["completed_on"],
+                summary=form.cleaned_data["summary"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return _saved(request, form, family, _("Palvelutarpeen arvio kirjattiin."))
+    return _form_page(request, family=family, form=form, title=_("Kirjaa palvelutarpeen arvio"), submit=_("Tallenna"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def episode_create(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, SERVICE_ROLES)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = EpisodeForm(
+        request.POST or None,
+        family=family,
+        enrollments=enrollments_open_for_services(family=family),
+        services=services_for_user(user=request.user, family=family),
+        request=request,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.episode_create(
+                actor=request.user,
+                enrollment=form.cleaned_data["enrollment"],
+                service=form.cleaned_data["service"],
+                child=form.cleaned_data["child"],
+                start_date=form.cleaned_data["start_date"],
+                end_date=form.cleaned_data["end_date"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return _saved(request, form, family, _("Palvelujakso kirjattiin."))
+    return _form_page(request, family=family, form=form, title=_("Kirjaa palvelujakso"), submit=_("Tallenna"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def observation_create(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, CASEWORK_ROLES)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = ObservationForm(
+        request.POST or None, family=family, metrics=metrics_for_family(family=family), request=request
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.observation_create(
+                actor=request.user,
+                metric=form.cleaned_data["metric"],
+                child=form.cleaned_data["child"],
+                period_start=form.cleaned_data["period_start"],
+                period_end=form.cleaned_data["period_end"],
+                value=form.cleaned_data["value"],
+                source=form.cleaned_data["source"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return _saved(request, form, family, _("Tulostieto kirjattiin."))
+    return _form_page(request, family=family, form=form, title=_("Kirjaa tulostieto"), submit=_("Tallenna"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, SERVICE_ROLES)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = VisitForm(
+        request.POST or None, episodes=episodes_for_user(user=request.user, family=family), request=request
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_create(
+                actor=request.user,
+                episode=form.cleaned_data["episode"],
+                visited_on=form.cleaned_data["visited_on"],
+                duration_minutes=form.cleaned_data["duration_minutes"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return _saved(request, form, family, _("Tapaaminen kirjattiin."))
+    return _form_page(request, family=family, form=form, title=_("Kirjaa tapaaminen"), submit=_("Tallenna"))

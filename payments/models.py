@@ -1,0 +1,342 @@
+"""Payment terms, and the statements of what a municipality pays the fund for a period.
+
+An approved or paid statement never changes: the model refuses it, and on PostgreSQL a trigger refuses it too
+(migration 0002). Later data for its period becomes an adjustment line in a later statement.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class CounterfactualBasis(models.TextChoices):
+    FIXED_BASELINE = "fixed_baseline", _("Kiinteä vertailutaso")
+    COMPARISON_GROUP = "comparison_group", _("Vertailuryhmän toteuma")
+
+
+class PaymentTerms(models.Model):
+    """The contract's payment terms for a programme, valid over a date range (versioned)."""
+
+    programme = models.ForeignKey(
+        "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="payment_terms"
+    )
+    effective_from = models.DateField(_("voimassa alkaen"))
+    effective_to = models.DateField(_("voimassa asti"), null=True, blank=True)
+    counterfactual_basis = models.CharField(
+        _("vertailukustannuksen peruste"),
+        max_length=32,
+        choices=CounterfactualBasis.choices,
+        default=CounterfactualBasis.FIXED_BASELINE,
+    )
+    baseline_cost_per_child_year = models.DecimalField(
+        _("vertailukustannus lapsivuotta kohden (EUR)"), **MONEY, validators=[MinValueValidator(0)]
+    )
+    savings_share = models.DecimalField(
+        _("rahastolle maksettava osuus säästöistä"),
+        max_digits=5,
+        decimal_places=4,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    period_cap = models.DecimalField(
+        _("katto kaudelta (EUR)"), **MONEY, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    total_cap = models.DecimalField(
+        _("kokonaiskatto (EUR)"), **MONEY, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    carry_forward_negative = models.BooleanField(_("negatiivinen tulos siirtyy seuraavalle kaudelle"), default=False)
+
+    class Meta:
+        verbose_name = _("maksuehdot")
+        verbose_name_plural = _("maksuehdot")
+        ordering = ["programme", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "effective_from"], name="terms_one_version_per_day"),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="terms_end_after_start",
+            ),
+            models.CheckConstraint(condition=Q(baseline_cost_per_child_year__gte=0), name="terms_baseline_gte_0"),
+            models.CheckConstraint(condition=Q(savings_share__gte=0) & Q(savings_share__lte=1), name="terms_share_0_1"),
+            models.CheckConstraint(
+                condition=Q(period_cap__isnull=True) | Q(period_cap__gte=0), name="terms_period_cap_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_cap__isnull=True) | Q(total_cap__gte=0), name="terms_total_cap_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.effective_from}–{self.effective_to or ''}"
+
+
+class ComparisonGroupCost(models.Model):
+    """The evaluator's figure for the comparison group's annual corrective-service cost per child in a period."""
+
+    programme = models.ForeignKey(
+        "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="comparison_costs"
+    )
+    period_start = models.DateField(_("kausi alkaa"))
+    period_end = models.DateField(_("kausi päättyy"))
+    cost_per_child_year = models.DecimalField(
+        _("kustannus lapsivuotta kohden (EUR)"), **MONEY, validators=[MinValueValidator(0)]
+    )
+    entered_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("kirjaaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("vertailuryhmän kustannus")
+        verbose_name_plural = _("vertailuryhmän kustannukset")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "period_start", "period_end"], name="comparison_cost_unique_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")), name="comparison_cost_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(cost_per_child_year__gte=0), name="comparison_cost_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.period_start}–{self.period_end}: {self.cost_per_child_year} EUR"
+
+
+class StatementStatus(models.TextChoices):
+    DRAFT = "draft", _("Luonnos")
+    VALIDATED = "validated", _("Tarkastettu")
+    APPROVED = "approved", _("Hyväksytty")
+    PAID = "paid", _("Maksettu")
+
+
+FROZEN_STATUSES = (StatementStatus.APPROVED, StatementStatus.PAID)
+
+
+class StatementKind(models.TextChoices):
+    ANNUAL = "annual", _("Vuosilaskelma")
+    PREVIEW = "preview", _("Ennakkolaskelma")
+
+
+class ImmutableStatementError(Exception):
+    """An approved or paid statement, or one of its lines, was about to change."""
+
+
+class PaymentStatement(models.Model):
+    """Tulospalkkiolaskelma: what the municipality owes the fund for one programme and period, and how."""
+
+    programme = models.ForeignKey(
+        "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="payment_statements"
+    )
+    kind = models.CharField(_("laji"), max_length=16, choices=StatementKind.choices, default=StatementKind.ANNUAL)
+    period_start = models.DateField(_("kausi alkaa"))
+    period_end = models.DateField(_("kausi päättyy"))
+    status = models.CharField(_("tila"), max_length=16, choices=StatementStatus.choices, default=StatementStatus.DRAFT)
+    terms = models.ForeignKey(
+        PaymentTerms, verbose_name=_("maksuehdot"), on_delete=models.PROTECT, related_name="statements"
+    )
+    child_count = models.PositiveIntegerField(_("lapsia kohortissa"), default=0)
+    child_years = models.DecimalField(_("lapsivuodet"), max_digits=12, decimal_places=4, default=0)
+    counterfactual_cost = models.DecimalField(_("vertailukustannus (EUR)"), **MONEY, default=0)
+    actual_cost = models.DecimalField(_("toteutunut kustannus (EUR)"), **MONEY, default=0)
+    savings = models.DecimalField(_("laskennalliset säästöt (EUR)"), **MONEY, default=0)
+    savings_share = models.DecimalField(_("osuus"), max_digits=5, decimal_places=4, default=0)
+    adjustments = models.DecimalField(_("oikaisut aiemmista kausista (EUR)"), **MONEY, default=0)
+    carried_forward_in = models.DecimalField(_("edelliseltä kaudelta siirtynyt (EUR)"), **MONEY, default=0)
+    carried_forward_out = models.DecimalField(_("seuraavalle kaudelle siirtyvä (EUR)"), **MONEY, default=0)
+    uncapped_payment = models.DecimalField(_("maksu ennen kattoja (EUR)"), **MONEY, default=0)
+    period_cap_applied = models.BooleanField(_("kauden katto rajasi"), default=False)
+    total_cap_applied = models.BooleanField(_("kokonaiskatto rajasi"), default=False)
+    payable = models.DecimalField(_("maksettava (EUR)"), **MONEY, default=0)
+    inputs = models.JSONField(_("laskennan lähtötiedot"), default=dict, blank=True)
+    calculated_at = models.DateTimeField(_("laskettu"), null=True, blank=True)
+    validated_at = models.DateTimeField(_("tarkastettu"), null=True, blank=True)
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tarkastaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("hyväksytty"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("hyväksyjä"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    paid_on = models.DateField(_("maksupäivä"), null=True, blank=True)
+    payment_reference = models.CharField(_("maksun viite"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("tulospalkkiolaskelma")
+        verbose_name_plural = _("tulospalkkiolaskelmat")
+        ordering = ["programme", "-period_start", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "kind", "period_start", "period_end"], name="statement_one_per_period"
+            ),
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="statement_end_after_start"),
+            models.CheckConstraint(condition=Q(payable__gte=0), name="statement_payable_gte_0"),
+            models.CheckConstraint(condition=Q(counterfactual_cost__gte=0), name="statement_counterfactual_gte_0"),
+            models.CheckConstraint(condition=Q(actual_cost__gte=0), name="statement_actual_gte_0"),
+            models.CheckConstraint(condition=Q(child_years__gte=0), name="statement_child_years_gte_0"),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | (Q(paid_on__isnull=False) & ~Q(payment_reference="")),
+                name="statement_paid_has_date_and_reference",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "validated"]) | Q(approved_at__isnull=False),
+                name="statement_approved_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.period_start}–{self.period_end} ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs):
+        if self.pk and not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            # The one change an approved statement allows is being marked paid.
+            if stored == StatementStatus.PAID or (
+                stored == StatementStatus.APPROVED and self.status != StatementStatus.PAID
+            ):
+                raise ImmutableStatementError("an approved or paid payment statement cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.pk and type(self).objects.filter(pk=self.pk, status__in=FROZEN_STATUSES).exists():
+            raise ImmutableStatementError("an approved or paid payment statement cannot be deleted")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in FROZEN_STATUSES
+
+
+class LineKind(models.TextChoices):
+    METRIC = "metric", _("Toteutunut kustannus")
+    ADJUSTMENT = "adjustment", _("Oikaisu aiempaan kauteen")
+
+
+class PaymentStatementLine(models.Model):
+    """One metric's actual cost in the period (quantity × unit cost), or an adjustment to an earlier statement."""
+
+    statement = models.ForeignKey(
+        PaymentStatement, verbose_name=_("laskelma"), on_delete=models.CASCADE, related_name="lines"
+    )
+    kind = models.CharField(_("laji"), max_length=16, choices=LineKind.choices, default=LineKind.METRIC)
+    metric = models.ForeignKey(
+        "outcomes.OutcomeMetric",
+        verbose_name=_("mittari"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    unit_cost_valid_from = models.DateField(_("yksikkökustannus voimassa alkaen"), null=True, blank=True)
+    adjusts = models.ForeignKey(
+        PaymentStatement,
+        verbose_name=_("oikaistava laskelma"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    description = models.CharField(_("selite"), max_length=300, blank=True)
+    observation_count = models.PositiveIntegerField(_("havaintoja"), default=0)
+    quantity = models.DecimalField(_("määrä"), max_digits=14, decimal_places=2, default=0)
+    unit_cost = models.DecimalField(_("yksikkökustannus (EUR)"), **MONEY, default=0)
+    amount = models.DecimalField(_("summa (EUR)"), **MONEY)
+
+    class Meta:
+        verbose_name = _("laskelman rivi")
+        verbose_name_plural = _("laskelman rivit")
+        ordering = ["statement", "kind", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=0) & Q(unit_cost__gte=0), name="line_quantity_cost_gte_0"),
+            models.CheckConstraint(condition=Q(kind="adjustment") | Q(amount__gte=0), name="line_metric_amount_gte_0"),
+            models.CheckConstraint(
+                condition=~Q(kind="adjustment") | Q(adjusts__isnull=False), name="line_adjustment_names_statement"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description or self.metric_id}: {self.amount} EUR"
+
+    def save(self, *args, **kwargs):
+        if self._statement_frozen():
+            raise ImmutableStatementError("lines of an approved or paid payment statement cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._statement_frozen():
+            raise ImmutableStatementError("lines of an approved or paid payment statement cannot be deleted")
+        return super().delete(*args, **kwargs)
+
+    def _statement_frozen(self) -> bool:
+        return PaymentStatement.objects.filter(pk=self.statement_id, status__in=FROZEN_STATUSES).exists()
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Jonossa")
+    RUNNING = "running", _("Käynnissä")
+    SUCCEEDED = "succeeded", _("Valmis")
+    FAILED = "failed", _("Epäonnistui")
+
+
+class PaymentRun(models.Model):
+    """One request to (re)calculate a statement, and what became of it."""
+
+    programme = models.ForeignKey(
+        "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="payment_runs"
+    )
+    kind = models.CharField(_("laji"), max_length=16, choices=StatementKind.choices, default=StatementKind.ANNUAL)
+    period_start = models.DateField(_("kausi alkaa"))
+    period_end = models.DateField(_("kausi päättyy"))
+    status = models.CharField(_("tila"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    requested_at = models.DateTimeField(_("pyydetty"), auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("pyytäjä"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("aloitettu"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("päättynyt"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("yrityksiä"), default=0)
+    error = models.TextField(_("virhe"), blank=True)
+    statement = models.ForeignKey(
+        PaymentStatement,
+        verbose_name=_("laskelma"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+    )
+
+    class Meta:
+        verbose_name = _("laskenta-ajo")
+        verbose_name_plural = _("laskenta-ajot")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="run_end_after_start"),
+            models.CheckConstraint(condition=~Q(status="failed") | ~Q(error=""), name="run_failure_has_error"),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.programme} {self.period_start}–{self.period_end}: {self.get_status_display()}"

@@ -1,0 +1,44 @@
+"""Celery tasks for payments. They take ids, call a service and own their retries."""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from .models import StatementKind
+from .services.runs import run_execute, run_fail, runs_requeue_stuck, runs_schedule
+
+
+@shared_task(
+    name="payments.calculate_statement",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def calculate_statement(self, run_id: int) -> None:
+    try:
+        run_execute(run_id=run_id)
+    except (OperationalError, InterfaceError) as exc:
+        if self.request.retries >= self.max_retries:
+            run_fail(
+                run_id=run_id, error=f"database unavailable after {self.max_retries} retries: {type(exc).__name__}"
+            )
+            return
+        raise
+
+
+@shared_task(name="payments.schedule_annual_runs")
+def schedule_annual_runs() -> None:
+    runs_schedule(kind=StatementKind.ANNUAL)
+
+
+@shared_task(name="payments.schedule_preview_runs")
+def schedule_preview_runs() -> None:
+    runs_schedule(kind=StatementKind.PREVIEW)
+
+
+@shared_task(name="payments.requeue_stuck_runs")
+def requeue_stuck_runs() -> None:
+    runs_requeue_stuck()

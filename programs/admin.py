@@ -1,0 +1,120 @@
+from django.contrib import admin
+
+from sibcase.admin import ReadOnlyAdmin
+
+from .models import (
+    EligibilityRule,
+    EnrollmentRefusal,
+    Fund,
+    Municipality,
+    NeedCategory,
+    Programme,
+    ProgrammeWindowChange,
+    Service,
+    ServiceProvider,
+    TargetArea,
+    TargetAreaPostalCode,
+)
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_fi", "name_sv"]
+    search_fields = ["code", "name_fi", "name_sv"]
+
+
+@admin.register(ServiceProvider)
+class ServiceProviderAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "business_id"]
+    search_fields = ["name", "code", "business_id"]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_fi", "kind", "provider", "municipality"]
+    list_filter = ["kind", "provider", "municipality"]
+    search_fields = ["code", "name_fi", "name_sv", "name_en"]
+
+
+@admin.register(Fund)
+class FundAdmin(admin.ModelAdmin):
+    list_display = ["name", "manager", "committed_capital"]
+    search_fields = ["name", "manager"]
+
+
+@admin.register(NeedCategory)
+class NeedCategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_fi", "name_sv", "name_en"]
+    search_fields = ["code", "name_fi"]
+
+
+class TargetAreaInline(admin.TabularInline):
+    model = TargetArea
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    """The enrollment window is changed on the coordinator's page (recorded with a reason), not here."""
+
+    window_fields = [
+        "enrollment_opens",
+        "enrollment_cutoff",
+        "cutoff_decision_body",
+        "cutoff_decision_date",
+        "cutoff_decision_text",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A new programme sets its first window here; afterwards only programme_window_update changes it.
+        return self.window_fields if obj is not None else []
+
+    list_display = [
+        "code",
+        "name_fi",
+        "municipality",
+        "enrollment_opens",
+        "enrollment_cutoff",
+        "follow_up_end",
+        "capacity",
+    ]
+    list_filter = ["municipality", "fund"]
+    search_fields = ["code", "name_fi", "name_sv", "name_en"]
+    filter_horizontal = ["services"]
+    inlines = [TargetAreaInline]
+
+
+class TargetAreaPostalCodeInline(admin.TabularInline):
+    model = TargetAreaPostalCode
+    extra = 1
+
+
+@admin.register(TargetArea)
+class TargetAreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "programme"]
+    list_filter = ["programme"]
+    search_fields = ["name", "postal_codes__postal_code"]
+    inlines = [TargetAreaPostalCodeInline]
+
+
+@admin.register(EligibilityRule)
+class EligibilityRuleAdmin(admin.ModelAdmin):
+    list_display = ["programme", "kind", "min_age", "max_age", "is_active", "position"]
+    list_filter = ["programme", "kind", "is_active"]
+    search_fields = ["programme__code", "programme__name_fi"]
+    filter_horizontal = ["need_categories"]
+
+
+@admin.register(ProgrammeWindowChange)
+class ProgrammeWindowChangeAdmin(ReadOnlyAdmin):
+    list_display = ["programme", "changed_at", "changed_by", "old_cutoff", "new_cutoff", "decision_body"]
+    list_filter = ["programme"]
+    search_fields = ["programme__code", "reason", "decision_body"]
+
+
+@admin.register(EnrollmentRefusal)
+class EnrollmentRefusalAdmin(ReadOnlyAdmin):
+    list_display = ["programme", "attempted_at", "attempted_by", "enrolled_on", "codes"]
+    list_filter = ["programme"]
+    search_fields = ["programme__code", "=family_id"]

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from families.models import EmploymentStatus, ReferralSource
+from sibcase.forms import DateInput
+
+from .models import EligibilityRule, NeedCategory
+
+
+class WindowForm(forms.Form):
+    enrollment_opens = forms.DateField(label=_("Ilmoittautuminen alkaa"), widget=DateInput())
+    enrollment_cutoff = forms.DateField(
+        label=_("Katkaisupäivä (ensimmäinen päivä, jona uusia perheitä ei oteta)"), widget=DateInput(), required=False
+    )
+    decision_body = forms.CharField(label=_("Päättänyt toimielin"), max_length=200, required=False)
+    decision_date = forms.DateField(label=_("Päätöksen päivä"), widget=DateInput(), required=False)
+    decision_text = forms.CharField(
+        label=_("Päätöksen sisältö"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    reason = forms.CharField(
+        label=_("Muutoksen perustelu"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class EligibilityRuleForm(forms.ModelForm):
+    guardian_statuses = forms.MultipleChoiceField(
+        label=_("Hyväksytyt huoltajan tilanteet"),
+        choices=EmploymentStatus.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    referral_sources = forms.MultipleChoiceField(
+        label=_("Hyväksytyt ohjaavat tahot"),
+        choices=ReferralSource.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    need_categories = forms.ModelMultipleChoiceField(
+        label=_("Hyväksytyt tuen tarpeet"),
+        queryset=NeedCategory.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = EligibilityRule
+        fields = [
+            "kind",
+            "min_age",
+            "max_age",
+            "guardian_statuses",
+            "referral_sources",
+            "need_categories",
+            "is_active",
+            "position",
+        ]

@@ -1,0 +1,327 @@
+"""Programme rules: eligibility evaluation (rules are data, see EligibilityRule).
+
+Each rule gives pass / fail / unknown with a reason in Finnish, Swedish and English. The overall verdict is
+fail if any rule fails, else unknown if any rule cannot be decided from what is recorded, else pass.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from families.models import EmploymentStatus, Family, Referral, ReferralSource
+from sibcase.audit import audit_record
+from sibcase.errors import DomainError, Problem
+from sibcase.models import User
+
+from .models import (
+    EligibilityRule,
+    EnrollmentRefusal,
+    Programme,
+    ProgrammeWindowChange,
+    RuleKind,
+    TargetAreaPostalCode,
+)
+
+PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+
+VERDICT_LABELS = {
+    PASS: {"fi": "Täyttää ehdot", "sv": "Uppfyller villkoren", "en": "Eligible"},
+    FAIL: {"fi": "Ei täytä ehtoja", "sv": "Uppfyller inte villkoren", "en": "Not eligible"},
+    UNKNOWN: {"fi": "Ei voida ratkaista", "sv": "Kan inte avgöras", "en": "Cannot be decided"},
+}
+
+RULE_NAMES = {
+    RuleKind.CHILD_AGE: {"fi": "Lapsen ikä", "sv": "Barnets ålder", "en": "Child's age"},
+    RuleKind.TARGET_AREA: {"fi": "Asuinalue", "sv": "Bostadsområde", "en": "Area of residence"},
+    RuleKind.GUARDIAN_STATUS: {
+        "fi": "Huoltajan tilanne",
+        "sv": "Vårdnadshavarens situation",
+        "en": "Guardian's situation",
+    },
+    RuleKind.NEED_CATEGORY: {"fi": "Tuen tarve", "sv": "Stödbehov", "en": "Support need"},
+    RuleKind.REFERRAL_SOURCE: {"fi": "Ohjaava taho", "sv": "Hänvisande instans", "en": "Referral source"},
+}
+
+# Reason texts side by side in the three languages; {placeholders} are filled per family.
+REASONS = {
+    (RuleKind.CHILD_AGE, PASS): {
+        "fi": "Lapsi on {min}–{max}-vuotias ohjauspäivänä {day}.",
+        "sv": "Barnet är {min}–{max} år på hänvisningsdagen {day}.",
+        "en": "A child is aged {min}–{max} on the referral date {day}.",
+    },
+    (RuleKind.CHILD_AGE, FAIL): {
+        "fi": "Yksikään lapsi ei ole {min}–{max}-vuotias ohjauspäivänä {day} (iät: {ages}).",
+        "sv": "Inget barn är {min}–{max} år på hänvisningsdagen {day} (åldrar: {ages}).",
+        "en": "No child is aged {min}–{max} on the referral date {day} (ages: {ages}).",
+    },
+    (RuleKind.CHILD_AGE, UNKNOWN): {
+        "fi": "Perheelle ei ole kirjattu lapsia.",
+        "sv": "Inga barn har registrerats för familjen.",
+        "en": "No children are recorded for the family.",
+    },
+    (RuleKind.TARGET_AREA, PASS): {
+        "fi": "Postinumero {postal_code} kuuluu kohdealueeseen ({areas}).",
+        "sv": "Postnumret {postal_code} hör till målområdet ({areas}).",
+        "en": "Postal code {postal_code} is in the target area ({areas}).",
+    },
+    (RuleKind.TARGET_AREA, FAIL): {
+        "fi": "Postinumero {postal_code} ei kuulu kohdealueisiin ({areas}).",
+        "sv": "Postnumret {postal_code} hör inte till målområdena ({areas}).",
+        "en": "Postal code {postal_code} is outside the target areas ({areas}).",
+    },
+    (RuleKind.TARGET_AREA, UNKNOWN): {
+        "fi": "Ohjelmalle ei ole määritelty kohdealueita.",
+        "sv": "Inga målområden har definierats för programmet.",
+        "en": "The programme has no target areas defined.",
+    },
+    (RuleKind.GUARDIAN_STATUS, PASS): {
+        "fi": "Huoltajan tilanne täyttää ehdon.",
+        "sv": "Vårdnadshavarens situation uppfyller villkoret.",
+        "en": "A guardian's situation meets the condition.",
+    },
+    (RuleKind.GUARDIAN_STATUS, FAIL): {
+        "fi": "Yhdenkään huoltajan tilanne ei täytä ehtoa (esim. työtön tai koulutustarve).",
+        "sv": "Ingen vårdnadshavares situation uppfyller villkoret (t.ex. arbetslös eller utbildningsbehov).",
+        "en": "No guardian's situation meets the condition (e.g. out of work or needing education).",
+    },
+    (RuleKind.GUARDIAN_STATUS, UNKNOWN): {
+        "fi": "Huoltajan työ- tai koulutustilannetta ei ole kirjattu.",
+        "sv": "Vårdnadshavarens arbets- eller utbildningssituation har inte registrerats.",
+        "en": "The guardian's work or education situation is not recorded.",
+    },
+    (RuleKind.NEED_CATEGORY, PASS): {
+        "fi": "Lapsella on ohjelman kohderyhmän tuen tarve.",
+        "sv": "Barnet har ett stödbehov som hör till programmets målgrupp.",
+        "en": "A child has a support need of the programme's target group.",
+    },
+    (RuleKind.NEED_CATEGORY, FAIL): {
+        "fi": "Lapsilla ei ole ohjelman kohderyhmän tuen tarvetta ({categories}).",
+        "sv": "Barnen har inget stödbehov som hör till programmets målgrupp ({categories}).",
+        "en": "No child has a support need of the programme's target group ({categories}).",
+    },
+    (RuleKind.NEED_CATEGORY, UNKNOWN): {
+        "fi": "Lapsille ei ole kirjattu tuen tarpeita.",
+        "sv": "Inga stödbehov har registrerats för barnen.",
+        "en": "No support needs are recorded for the children.",
+    },
+    (RuleKind.REFERRAL_SOURCE, PASS): {
+        "fi": "Ohjaava taho hyväksytään.",
+        "sv": "Den hänvisande instansen godkänns.",
+        "en": "The referral source is accepted.",
+    },
+    (RuleKind.REFERRAL_SOURCE, FAIL): {
+        "fi": "Ohjelmaan ohjaavat vain: {sources}.",
+        "sv": "Endast dessa hänvisar till programmet: {sources}.",
+        "en": "Only these refer to the programme: {sources}.",
+    },
+    (RuleKind.REFERRAL_SOURCE, UNKNOWN): {
+        "fi": "Perheellä ei ole ohjausta tähän ohjelmaan.",
+        "sv": "Familjen har ingen hänvisning till detta program.",
+        "en": "The family has no referral to this programme.",
+    },
+}
+
+
+def _language() -> str:
+    language = (get_language() or "fi")[:2]
+    return language if language in ("fi", "sv", "en") else "fi"
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    kind: str
+    verdict: str
+    params: dict = field(default_factory=dict)
+
+    def message_in(self, language: str) -> str:
+        return REASONS[(self.kind, self.verdict)][language].format(**self.params)
+
+    @property
+    def messages_by_language(self) -> dict[str, str]:
+        return {language: self.message_in(language) for language in ("fi", "sv", "en")}
+
+    @property
+    def message(self) -> str:
+        return self.message_in(_language())
+
+    @property
+    def rule_name(self) -> str:
+        return RULE_NAMES[self.kind][_language()]
+
+
+@dataclass(frozen=True)
+class EligibilityResult:
+    verdict: str
+    reasons: list[RuleResult]
+
+    @property
+    def verdict_label(self) -> str:
+        return VERDICT_LABELS[self.verdict][_language()]
+
+
+def age_on(birth: datetime.date, day: datetime.date) -> int:
+    """Full years on `day`: the birthday is the same month and day. A child born on 29 February therefore
+    turns a year older on 1 March in common years (28 February is still before the birthday)."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def eligibility_evaluate(*, programme: Programme, family: Family, on_date: datetime.date) -> EligibilityResult:
+    rules = list(
+        EligibilityRule.objects.filter(programme=programme, is_active=True).prefetch_related("need_categories")
+    )
+    children = list(family.children.prefetch_related("need_categories"))
+    results = [
+        _evaluate(rule, programme=programme, family=family, children=children, on_date=on_date) for rule in rules
+    ]
+    verdicts = {result.verdict for result in results}
+    verdict = FAIL if FAIL in verdicts else UNKNOWN if UNKNOWN in verdicts else PASS
+    return EligibilityResult(verdict=verdict, reasons=results)
+
+
+def _evaluate(rule: EligibilityRule, *, programme, family, children, on_date) -> RuleResult:
+    day = f"{on_date.day}.{on_date.month}.{on_date.year}"
+    if rule.kind == RuleKind.CHILD_AGE:
+        params = {"min": rule.min_age, "max": rule.max_age, "day": day}
+        if not children:
+            return RuleResult(rule.kind, UNKNOWN, params)
+        ages = [age_on(child.birth_date, on_date) for child in children]
+        inside = any(rule.min_age <= age <= rule.max_age for age in ages)
+        return RuleResult(rule.kind, PASS if inside else FAIL, {**params, "ages": ", ".join(map(str, ages))})
+    if rule.kind == RuleKind.TARGET_AREA:
+        codes = TargetAreaPostalCode.objects.filter(area__programme=programme).select_related("area")
+        areas = sorted({code.area.name for code in codes})
+        params = {"postal_code": family.postal_code, "areas": ", ".join(areas)}
+        if not areas:
+            return RuleResult(rule.kind, UNKNOWN, params)
+        inside = any(code.postal_code == family.postal_code for code in codes)
+        return RuleResult(rule.kind, PASS if inside else FAIL, params)
+    if rule.kind == RuleKind.GUARDIAN_STATUS:
+        statuses = [guardian.employment_status for guardian in family.guardians.all()]
+        if any(status in rule.guardian_statuses for status in statuses):
+            return RuleResult(rule.kind, PASS)
+        if not statuses or EmploymentStatus.UNKNOWN in statuses:
+            return RuleResult(rule.kind, UNKNOWN)
+        return RuleResult(rule.kind, FAIL)
+    if rule.kind == RuleKind.NEED_CATEGORY:
+        wanted = {category.pk for category in rule.need_categories.all()}
+        recorded = {category.pk for child in children for category in child.need_categories.all()}
+        names = ", ".join(str(category) for category in rule.need_categories.all())
+        if recorded & wanted:
+            return RuleResult(rule.kind, PASS)
+        return RuleResult(rule.kind, FAIL if recorded else UNKNOWN, {"categories": names})
+    if rule.kind == RuleKind.REFERRAL_SOURCE:
+        referral = Referral.objects.filter(family=family, programme=programme).order_by("-referred_on", "-id").first()
+        sources = ", ".join(str(ReferralSource(source).label) for source in rule.referral_sources)
+        if referral is None:
+            return RuleResult(rule.kind, UNKNOWN, {"sources": sources})
+        return RuleResult(rule.kind, PASS if referral.source in rule.referral_sources else FAIL, {"sources": sources})
+    raise ValueError(f"unknown rule kind {rule.kind}")
+
+
+def programme_window_update(
+    *,
+    actor: User,
+    programme: Programme,
+    enrollment_opens: datetime.date,
+    enrollment_cutoff: datetime.date | None,
+    decision_body: str,
+    decision_date: datetime.date | None,
+    decision_text: str,
+    reason: str,
+) -> Programme:
+    """Change a programme's enrollment window; the change itself is recorded (who, when, old → new, why)."""
+    if not reason.strip():
+        raise DomainError(Problem("reason_required", _("Kirjaa muutoksen perustelu.")), field_name="reason")
+    if enrollment_cutoff is not None and enrollment_cutoff <= enrollment_opens:
+        raise DomainError(
+            Problem("cutoff_before_opening", _("Katkaisupäivän on oltava alkamispäivän jälkeen.")),
+            field_name="enrollment_cutoff",
+        )
+    if enrollment_cutoff is not None and not decision_body.strip():
+        raise DomainError(
+            Problem("decision_required", _("Kirjaa katkaisupäivän päätös: toimielin ja päivä.")),
+            field_name="decision_body",
+        )
+    with transaction.atomic():
+        programme = Programme.objects.select_for_update().get(pk=programme.pk)
+        old = {"enrollment_opens": programme.enrollment_opens, "enrollment_cutoff": programme.enrollment_cutoff}
+        ProgrammeWindowChange.objects.create(
+            programme=programme,
+            changed_by=actor,
+            old_opens=programme.enrollment_opens,
+            new_opens=enrollment_opens,
+            old_cutoff=programme.enrollment_cutoff,
+            new_cutoff=enrollment_cutoff,
+            decision_body=decision_body.strip(),
+            decision_date=decision_date,
+            reason=reason.strip(),
+        )
+        programme.enrollment_opens = enrollment_opens
+        programme.enrollment_cutoff = enrollment_cutoff
+        programme.cutoff_decision_body = decision_body.strip()
+        programme.cutoff_decision_date = decision_date
+        programme.cutoff_decision_text = decision_text.strip()
+        programme.full_clean()
+        programme.save(
+            update_fields=[
+                "enrollment_opens",
+                "enrollment_cutoff",
+                "cutoff_decision_body",
+                "cutoff_decision_date",
+                "cutoff_decision_text",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            event_type="programme.window_changed",
+            obj=programme,
+            old=old,
+            new={"enrollment_opens": enrollment_opens, "enrollment_cutoff": enrollment_cutoff},
+            reason=reason,
+        )
+    return programme
+
+
+def enrollment_refusal_record(
+    *, actor: User | None, programme: Programme, family_id: int, enrolled_on: datetime.date, codes: list[str]
+) -> EnrollmentRefusal:
+    return EnrollmentRefusal.objects.create(
+        programme=programme,
+        family_id=family_id,
+        enrolled_on=enrolled_on,
+        codes=codes,
+        attempted_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+
+
+def eligibility_rule_save(
+    *, actor: User, rule: EligibilityRule, need_category_ids: list[int] | None = None
+) -> EligibilityRule:
+    """Create or change one eligibility rule, with an audit record of the new parameters."""
+    created = rule.pk is None
+    with transaction.atomic():
+        rule.full_clean()
+        rule.save()
+        if need_category_ids is not None:
+            rule.need_categories.set(need_category_ids)
+        audit_record(
+            actor=actor,
+            event_type="eligibility_rule.created" if created else "eligibility_rule.changed",
+            obj=rule,
+            new={
+                "programme": rule.programme_id,
+                "kind": rule.kind,
+                "min_age": rule.min_age,
+                "max_age": rule.max_age,
+                "guardian_statuses": ",".join(rule.guardian_statuses),
+                "referral_sources": ",".join(rule.referral_sources),
+                "need_categories": ",".join(map(str, need_category_ids or [])),
+                "is_active": rule.is_active,
+            },
+        )
+    return rule

@@ -1,0 +1,150 @@
+"""Coordinators' pages: programme overview, enrollment window with preview, eligibility rules, referral queue."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from sibcase.audit import access_log_record_many
+from sibcase.charts import bar_chart_svg
+from sibcase.errors import DomainError
+from sibcase.forms import add_domain_error
+from sibcase.models import AccessAction
+from sibcase.permissions import PROGRAMME_RULE_EDITORS, require_role
+
+from . import services
+from .forms import EligibilityRuleForm, WindowForm
+from .models import EligibilityRule
+from .selectors import (
+    coordinated_programmes,
+    cutoff_preview,
+    pending_referrals,
+    programme_get_for_user,
+    programme_overview,
+)
+
+QUEUE_PAGE_SIZE = 25
+
+
+@login_required
+def programme_list(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, PROGRAMME_RULE_EDITORS)
+    return render(request, "programs/programme_list.html", {"programmes": coordinated_programmes(user=request.user)})
+
+
+@login_required
+def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, PROGRAMME_RULE_EDITORS)
+    programme = programme_get_for_user(user=request.user, pk=pk)
+    overview = programme_overview(programme=programme)
+    chart_data = [(f"{month:%m/%Y}", n) for month, n in overview.enrollments_by_month]
+    chart = bar_chart_svg(
+        title=_("Mukaan otetut perheet kuukausittain"),
+        description=_("Pylväs kuukautta kohden; sama tieto on taulukossa kaavion alla."),
+        data=chart_data,
+    )
+    return render(
+        request,
+        "programs/programme_detail.html",
+        {
+            "programme": programme,
+            "overview": overview,
+            "chart": chart,
+            "chart_data": chart_data,
+            "rules": programme.eligibility_rules.prefetch_related("need_categories"),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def window_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, PROGRAMME_RULE_EDITORS)
+    programme = programme_get_for_user(user=request.user, pk=pk)
+    initial = {
+        "enrollment_opens": programme.enrollment_opens,
+        "enrollment_cutoff": programme.enrollment_cutoff,
+        "decision_body": programme.cutoff_decision_body,
+        "decision_date": programme.cutoff_decision_date,
+        "decision_text": programme.cutoff_decision_text,
+    }
+    form = WindowForm(request.POST or None, initial=initial)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if "preview" in request.POST:
+            preview = cutoff_preview(programme=programme, cutoff=data["enrollment_cutoff"], today=timezone.localdate())
+        else:
+            try:
+                services.programme_window_update(
+                    actor=request.user,
+                    programme=programme,
+                    enrollment_opens=data["enrollment_opens"],
+                    enrollment_cutoff=data["enrollment_cutoff"],
+                    decision_body=data["decision_body"],
+                    decision_date=data["decision_date"],
+                    decision_text=data["decision_text"],
+                    reason=data["reason"],
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("Ilmoittautumisikkuna päivitettiin ja muutos kirjattiin."))
+                return redirect("programs:detail", pk=programme.pk)
+    return render(request, "programs/window_form.html", {"programme": programme, "form": form, "preview": preview})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, pk: int, rule_pk: int | None = None) -> HttpResponse:
+    require_role(request.user, PROGRAMME_RULE_EDITORS)
+    programme = programme_get_for_user(user=request.user, pk=pk)
+    rule = (
+        get_object_or_404(EligibilityRule, pk=rule_pk, programme=programme)
+        if rule_pk
+        else EligibilityRule(programme=programme)
+    )
+    form = EligibilityRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.eligibility_rule_save(
+                actor=request.user,
+                rule=form.save(commit=False),
+                need_category_ids=[c.pk for c in form.cleaned_data["need_categories"]],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Kelpoisuussääntö tallennettiin."))
+            return redirect("programs:detail", pk=programme.pk)
+    return render(request, "programs/rule_form.html", {"programme": programme, "form": form, "rule": rule})
+
+
+@login_required
+def referral_queue(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pending referrals with their eligibility verdicts, a page at a time (the verdicts are computed per row)."""
+    require_role(request.user, PROGRAMME_RULE_EDITORS)
+    programme = programme_get_for_user(user=request.user, pk=pk)
+    page = Paginator(pending_referrals(programme=programme), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        (
+            referral,
+            services.eligibility_evaluate(programme=programme, family=referral.family, on_date=referral.referred_on),
+        )
+        for referral in page
+    ]
+    access_log_record_many(
+        user=request.user,
+        action=AccessAction.LIST,
+        basis="koordinointi: ohjausjono",
+        family_ids=[referral.family_id for referral in page],
+        path=request.path,
+    )
+    return render(request, "programs/referral_queue.html", {"programme": programme, "page": page, "rows": rows})

@@ -1,0 +1,83 @@
+"""Writing the audit trail (state changes) and the access log (reads of personal data).
+
+Both tables are append-only. Call these inside the same transaction as the change they describe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from .models import AccessAction, AccessLogEntry, AuditEvent, User
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    event_type: str,
+    obj: models.Model,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        event_type=event_type,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        old_values=_jsonable(old or {}),
+        new_values=_jsonable(new or {}),
+        reason=reason,
+    )
+
+
+def access_log_record(
+    *,
+    user: User,
+    action: str,
+    basis: str,
+    family_id: int | None = None,
+    person: models.Model | None = None,
+    path: str = "",
+    recipient: str = "",
+) -> AccessLogEntry:
+    """One read of personal data. `person` is a Child or Guardian; the log stores its type and id, never its code."""
+    return AccessLogEntry.objects.create(
+        user=user,
+        user_role=user.role,
+        action=action,
+        family_id=family_id,
+        person_type=person._meta.model_name if person is not None else "",
+        person_id=person.pk if person is not None else None,
+        basis=basis,
+        path=path[:300],
+        recipient=recipient,
+    )
+
+
+def access_log_record_many(
+    *, user: User, action: str, basis: str, family_ids: list[int], path: str = "", recipient: str = ""
+) -> None:
+    """A list or export showing several families: one row per family, one INSERT."""
+    AccessLogEntry.objects.bulk_create(
+        AccessLogEntry(
+            user=user,
+            user_role=user.role,
+            action=action,
+            family_id=family_id,
+            basis=basis,
+            path=path[:300],
+            recipient=recipient,
+        )
+        for family_id in dict.fromkeys(family_ids)
+    )
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value if isinstance(value, (int, float, bool, type(None))) else str(value) for key, value in values.items()
+    }
+
+
+__all__ = ["AccessAction", "access_log_record", "access_log_record_many", "audit_record"]

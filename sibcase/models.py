@@ -1,0 +1,197 @@
+"""Users with their role and scope, the audit trail of state changes and the access log of personal-data reads."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    SOCIAL_WORKER = "social_worker", _("Sosiaalityöntekijä")
+    PROVIDER_WORKER = "provider_worker", _("Palveluntuottajan työntekijä")
+    COORDINATOR = "coordinator", _("Koordinaattori")
+    EVALUATOR = "evaluator", _("Arvioija")
+    FUND_MANAGER = "fund_manager", _("Rahastonhoitaja")
+    ADMIN = "admin", _("Ylläpitäjä")
+
+
+class User(AbstractUser):
+    """A staff member. The role decides what kind of data the user sees; the scope fields decide whose."""
+
+    role = models.CharField(_("rooli"), max_length=32, choices=Role.choices)
+    municipality = models.ForeignKey(
+        "programs.Municipality",
+        verbose_name=_("kunta"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    provider = models.ForeignKey(
+        "programs.ServiceProvider",
+        verbose_name=_("palveluntuottaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    programmes = models.ManyToManyField(
+        "programs.Programme", verbose_name=_("ohjelmat"), blank=True, related_name="coordinators"
+    )
+
+    class Meta:
+        verbose_name = _("käyttäjä")
+        verbose_name_plural = _("käyttäjät")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="social_worker") | Q(municipality__isnull=False),
+                name="user_social_worker_has_municipality",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="provider_worker") | Q(provider__isnull=False),
+                name="user_provider_worker_has_provider",
+            ),
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role == Role.SOCIAL_WORKER and not self.municipality_id:
+            raise ValidationError({"municipality": _("Sosiaalityöntekijällä on oltava kunta.")})
+        if self.role == Role.PROVIDER_WORKER and not self.provider_id:
+            raise ValidationError({"provider": _("Palveluntuottajan työntekijällä on oltava palveluntuottaja.")})
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError(f"{self.model.__name__} rows are append-only")
+
+    def delete(self):
+        raise PermissionError(f"{self.model.__name__} rows are append-only")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows are written once. The database refuses UPDATE and DELETE as well (see the migration's trigger)."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"{type(self).__name__} rows are append-only")
+
+
+class AuditEvent(AppendOnlyModel):
+    """One state change: who did what to which object, with the old and new values."""
+
+    occurred_at = models.DateTimeField(_("aika"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tekijä"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    event_type = models.CharField(_("tapahtuma"), max_length=64, db_index=True)
+    object_type = models.CharField(_("kohteen tyyppi"), max_length=64)
+    object_id = models.CharField(_("kohteen tunniste"), max_length=64)
+    old_values = models.JSONField(_("vanhat arvot"), default=dict, blank=True)
+    new_values = models.JSONField(_("uudet arvot"), default=dict, blank=True)
+    reason = models.TextField(_("peruste"), blank=True)
+
+    class Meta:
+        verbose_name = _("muutostapahtuma")
+        verbose_name_plural = _("muutostapahtumat")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.event_type} {self.object_type}#{self.object_id}"
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", _("katselu")
+    LIST = "list", _("luettelo")
+    SEARCH = "search", _("haku")
+    CREATE = "create", _("kirjaus")
+    UPDATE = "update", _("muutos")
+    EXPORT = "export", _("luovutus / vienti")
+    API_READ = "api_read", _("rajapintaluku")
+
+
+class AccessLogEntry(AppendOnlyModel):
+    """Who saw whose data, when and on what basis (Client Data Act 703/2023 § 11). Never editable."""
+
+    occurred_at = models.DateTimeField(_("aika"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("käyttäjä"), on_delete=models.PROTECT, related_name="+"
+    )
+    user_role = models.CharField(_("rooli"), max_length=32)
+    action = models.CharField(_("toiminto"), max_length=16, choices=AccessAction.choices)
+    family = models.ForeignKey(
+        "families.Family",
+        verbose_name=_("perhe"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=True,
+    )
+    person_type = models.CharField(_("henkilön tyyppi"), max_length=16, blank=True)
+    person_id = models.BigIntegerField(_("henkilön tunniste"), null=True, blank=True)
+    basis = models.CharField(_("käyttöperuste"), max_length=200)
+    path = models.CharField(_("osoite"), max_length=300, blank=True)
+    recipient = models.CharField(_("vastaanottaja"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("käyttölokimerkintä")
+        verbose_name_plural = _("käyttöloki")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["person_type", "person_id"]), models.Index(fields=["user", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.user_id} {self.action}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Odottaa välitystä")
+    SENT = "sent", _("Välitetty")
+
+
+class OutboxMessage(models.Model):
+    """A background task recorded in the same transaction as the change that needs it (transactional outbox).
+
+    If the broker is down when the transaction commits, the message stays pending and is relayed later, so
+    nothing a user saved depends on Redis being up at that moment.
+    """
+
+    task_name = models.CharField(_("tehtävä"), max_length=200)
+    kwargs = models.JSONField(_("parametrit"), default=dict)
+    status = models.CharField(_("tila"), max_length=16, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("yrityksiä"), default=0)
+    last_error = models.CharField(_("viimeisin virhe"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("luotu"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("välitetty"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("taustatehtävä")
+        verbose_name_plural = _("taustatehtävät")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="pending", sent_at__isnull=True) | Q(status="sent", sent_at__isnull=False),
+                name="outbox_sent_has_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} ({self.get_status_display()})"

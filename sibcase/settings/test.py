@@ -1,0 +1,15 @@
+"""Test settings (pytest). DATABASE_URL and CELERY_BROKER_URL still come from the environment."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-not-secret-9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b")
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tasks run in-process unless a test is about the broker (those start a real worker against Redis themselves).
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)

@@ -1,0 +1,35 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from families.selectors import caseload_for_worker
+from sibcase.audit import access_log_record_many
+from sibcase.models import AccessAction, AuditEvent, Role
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page. Social workers and coordinators see their caseload with the next step for each family."""
+    context: dict = {}
+    if request.user.role in (Role.SOCIAL_WORKER, Role.COORDINATOR):
+        caseload = caseload_for_worker(user=request.user)
+        context["caseload"] = caseload
+        context["recent"] = AuditEvent.objects.filter(actor=request.user).order_by("-occurred_at")[:10]
+        access_log_record_many(
+            user=request.user,
+            action=AccessAction.LIST,
+            basis="asiakassuhde: oma asiakaslista",
+            family_ids=[family.pk for family in caseload],
+            path=request.path,
+        )
+    return render(request, "home.html", context)
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability for the load balancer; no data."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

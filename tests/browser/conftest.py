@@ -1,0 +1,62 @@
+"""Real-browser tests: Playwright drives Debian's Chromium against pytest-django's live server."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# The sync Playwright API runs an event loop in the test thread; Django's async guard would refuse the ORM.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # bypass_csp lets the test inject axe-core; the app's own pages still send their strict CSP header.
+    return {**browser_context_args, "bypass_csp": True, "viewport": {"width": 1024, "height": 768}, "locale": "fi-FI"}
+
+
+def check_accessibility(page, name: str) -> None:
+    """Run axe-core (WCAG 2.1 A and AA) on the page, save a screenshot, fail on serious or critical findings."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+    )
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, f"{name}: " + "; ".join(bad)
+
+
+def login(page, live_server, username: str, password: str = "correct horse battery staple") -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Käyttäjätunnus").fill(username)
+    page.get_by_label("Salasana").fill(password)
+    page.get_by_role("button", name="Kirjaudu").click()
+    page.wait_for_url(f"{live_server.url}/")

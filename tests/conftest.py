@@ -1,0 +1,48 @@
+import pytest
+
+from sibcase.models import Role
+
+from .factories import MunicipalityFactory, UserFactory
+
+
+@pytest.fixture
+def municipality(db):
+    return MunicipalityFactory(code="092", name_fi="Vantaa", name_sv="Vanda")
+
+
+@pytest.fixture
+def social_worker(municipality):
+    return UserFactory(role=Role.SOCIAL_WORKER, municipality=municipality)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(role=Role.ADMIN, municipality=None, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def use_broker(monkeypatch):
+    """Point the Celery app at a given broker URL, not eager, for one test.
+
+    Celery reads the CELERY_BROKER_URL environment variable before app.conf, so both are switched, and pooled
+    connections are dropped so the next publish connects to the new URL. Everything is restored afterwards.
+    """
+    from kombu import pools
+
+    from sibcase.celery import app
+
+    def drop_connections() -> None:
+        pools.reset()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = (app.conf.broker_url, app.conf.task_always_eager)
+
+    def switch(url: str) -> None:
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
+        app.conf.broker_url, app.conf.task_always_eager = url, False
+        drop_connections()
+
+    yield switch
+    app.conf.broker_url, app.conf.task_always_eager = saved
+    drop_connections()

@@ -1,0 +1,268 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from families.models import Enrollment
+from payments.models import LineKind, PaymentStatement, StatementKind, StatementStatus
+from payments.services.calculate import period_figures
+from payments.services.statements import statement_calculate
+from sibcase.errors import DomainError
+
+from ..factories import ChildFactory, FamilyFactory, OutcomeObservationFactory, ProgrammeFactory
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+YEAR_2024 = {"kind": StatementKind.ANNUAL, "period_start": D(2024, 1, 1), "period_end": D(2024, 12, 31)}
+
+
+def _calculate(example, **period):
+    return statement_calculate(programme=example["programme"], **(period or YEAR_2024))
+
+
+def test_worked_example_exact_amounts(worked_example):
+    statement = _calculate(worked_example)
+    assert statement.child_count == 3
+    assert statement.child_years == Decimal("2.5027")
+    assert statement.counterfactual_cost == Decimal("16267.76")
+    assert statement.actual_cost == Decimal("6220.00")
+    assert statement.savings == Decimal("10047.76")
+    assert statement.payable == Decimal("5023.88")
+
+
+def test_worked_example_lines_split_at_the_unit_cost_version(worked_example):
+    statement = _calculate(worked_example)
+    lines = [
+        (line.description, line.unit_cost, line.quantity, line.amount)
+        for line in statement.lines.order_by("description", "unit_cost")
+    ]
+    assert lines == [
+        ("open_care_months", Decimal("560.00"), Decimal("2.00"), Decimal("1120.00")),
+        ("out_of_home_care_days", Decimal("330.00"), Decimal("10.00"), Decimal("3300.00")),
+        ("out_of_home_care_days", Decimal("360.00"), Decimal("5.00"), Decimal("1800.00")),
+    ]
+
+
+def test_total_is_the_sum_of_the_rounded_lines(worked_example):
+    statement = _calculate(worked_example)
+    assert statement.actual_cost == sum(line.amount for line in statement.lines.all())
+
+
+def test_child_exited_early_is_still_counted(worked_example):
+    figures = period_figures(
+        programme=worked_example["programme"],
+        terms=worked_example["terms"],
+        period_start=D(2024, 1, 1),
+        period_end=D(2024, 12, 31),
+    )
+    assert figures.exposure_days == 366 + 184 + 366
+
+
+def test_leap_year_child_years_use_366_days(worked_example):
+    figures = period_figures(
+        programme=worked_example["programme"],
+        terms=worked_example["terms"],
+        period_start=D(2024, 1, 1),
+        period_end=D(2024, 12, 31),
+    )
+    assert figures.days_in_year == 366
+
+
+def test_common_year_uses_365_days(worked_example):
+    figures = period_figures(
+        programme=worked_example["programme"],
+        terms=worked_example["terms"],
+        period_start=D(2023, 1, 1),
+        period_end=D(2023, 12, 31),
+    )
+    # A from 1.6.2023 (214 days), C from 15.1.2023 (351 days); B not yet enrolled.
+    assert (figures.child_count, figures.exposure_days, figures.days_in_year) == (2, 214 + 351, 365)
+
+
+def test_quarter_preview_counts_the_quarter_only(worked_example):
+    statement = _calculate(
+        worked_example, kind=StatementKind.PREVIEW, period_start=D(2024, 1, 1), period_end=D(2024, 3, 31)
+    )
+    assert statement.child_count == 2
+    assert statement.child_years == (Decimal(91 * 2) / 366).quantize(Decimal("0.0001"))
+
+
+def test_period_cap_limits_the_payment(worked_example):
+    worked_example["terms"].period_cap = Decimal("4000.00")
+    worked_example["terms"].save()
+    statement = _calculate(worked_example)
+    assert (statement.payable, statement.period_cap_applied) == (Decimal("4000.00"), True)
+
+
+def test_total_cap_limits_by_what_remains(worked_example):
+    terms = worked_example["terms"]
+    terms.total_cap = Decimal("5000.00")
+    terms.save()
+    PaymentStatement.objects.create(
+        programme=worked_example["programme"],
+        terms=terms,
+        period_start=D(2023, 1, 1),
+        period_end=D(2023, 12, 31),
+        status=StatementStatus.APPROVED,
+        approved_at="2024-02-01T10:00:00+02:00",
+        payable=Decimal("4000.00"),
+        savings=Decimal("8000.00"),
+    )
+    statement = _calculate(worked_example)
+    assert (statement.payable, statement.total_cap_applied) == (Decimal("1000.00"), True)
+
+
+def test_payment_never_goes_below_zero_and_the_deficit_is_carried(worked_example):
+    OutcomeObservationFactory(
+        metric=worked_example["out_of_home"],
+        child=worked_example["a"],
+        period_start=D(2024, 4, 1),
+        value=Decimal("100"),
+    )
+    statement = _calculate(worked_example)
+    assert statement.savings < 0
+    assert statement.payable == Decimal("0.00")
+    assert statement.carried_forward_out == statement.savings
+
+
+def test_carried_deficit_reduces_the_next_year(worked_example):
+    terms = worked_example["terms"]
+    PaymentStatement.objects.create(
+        programme=worked_example["programme"],
+        terms=terms,
+        period_start=D(2023, 1, 1),
+        period_end=D(2023, 12, 31),
+        status=StatementStatus.APPROVED,
+        approved_at="2024-02-01T10:00:00+02:00",
+        payable=Decimal("0.00"),
+        savings=period_figures(
+            programme=worked_example["programme"], terms=terms, period_start=D(2023, 1, 1), period_end=D(2023, 12, 31)
+        ).savings,
+        carried_forward_out=Decimal("-2000.00"),
+    )
+    statement = _calculate(worked_example)
+    assert statement.carried_forward_in == Decimal("-2000.00")
+    assert statement.payable == Decimal("4023.88")  # 50 % of (10,047.76 − 2,000.00)
+
+
+def test_without_carry_forward_the_deficit_is_forgotten(worked_example):
+    terms = worked_example["terms"]
+    terms.carry_forward_negative = False
+    terms.save()
+    OutcomeObservationFactory(
+        metric=worked_example["out_of_home"],
+        child=worked_example["a"],
+        period_start=D(2024, 4, 1),
+        value=Decimal("100"),
+    )
+    assert _calculate(worked_example).carried_forward_out == Decimal("0.00")
+
+
+def test_recalculating_a_draft_replaces_it(worked_example):
+    first = _calculate(worked_example)
+    OutcomeObservationFactory(
+        metric=worked_example["open_care"], child=worked_example["a"], period_start=D(2024, 10, 1), value=Decimal("1")
+    )
+    second = _calculate(worked_example)
+    assert PaymentStatement.objects.count() == 1
+    assert second.pk != first.pk
+    assert second.actual_cost == Decimal("6780.00")
+
+
+def test_approved_statement_is_not_recalculated(worked_example):
+    statement = _calculate(worked_example)
+    PaymentStatement.objects.filter(pk=statement.pk).update(
+        status=StatementStatus.APPROVED, approved_at="2025-01-20T10:00:00+02:00"
+    )
+    OutcomeObservationFactory(
+        metric=worked_example["open_care"], child=worked_example["a"], period_start=D(2024, 10, 1), value=Decimal("1")
+    )
+    again = _calculate(worked_example)
+    assert (again.pk, again.actual_cost) == (statement.pk, Decimal("6220.00"))
+
+
+def test_late_data_for_an_approved_year_becomes_an_adjustment_next_year(worked_example):
+    statement = _calculate(worked_example)
+    PaymentStatement.objects.filter(pk=statement.pk).update(
+        status=StatementStatus.APPROVED, approved_at="2025-01-20T10:00:00+02:00"
+    )
+    OutcomeObservationFactory(
+        metric=worked_example["open_care"], child=worked_example["a"], period_start=D(2024, 10, 1), value=Decimal("1")
+    )
+    next_year = _calculate(
+        worked_example, kind=StatementKind.ANNUAL, period_start=D(2025, 1, 1), period_end=D(2025, 12, 31)
+    )
+    adjustment = next_year.lines.get(kind=LineKind.ADJUSTMENT)
+    assert (adjustment.adjusts_id, adjustment.amount) == (statement.pk, Decimal("-560.00"))
+    assert next_year.adjustments == Decimal("-560.00")
+
+
+def test_period_across_years_is_refused(worked_example):
+    with pytest.raises(DomainError) as exc:
+        _calculate(worked_example, kind=StatementKind.PREVIEW, period_start=D(2024, 12, 1), period_end=D(2025, 1, 31))
+    assert exc.value.codes == ["invalid_period"]
+
+
+def test_comparison_group_basis_without_a_figure_fails_clearly(worked_example):
+    worked_example["terms"].counterfactual_basis = "comparison_group"
+    worked_example["terms"].save()
+    with pytest.raises(DomainError) as exc:
+        _calculate(worked_example)
+    assert exc.value.codes == ["comparison_cost_missing"]
+
+
+def test_comparison_group_figure_is_used(worked_example):
+    from ..factories import ComparisonGroupCostFactory
+
+    worked_example["terms"].counterfactual_basis = "comparison_group"
+    worked_example["terms"].save()
+    ComparisonGroupCostFactory(programme=worked_example["programme"], cost_per_child_year=Decimal("7320.00"))
+    assert _calculate(worked_example).counterfactual_cost == Decimal("18320.00")  # 916 × 7,320 / 366
+
+
+def _cohort(programme, size):
+    families = FamilyFactory._meta.model.objects.bulk_create(
+        [FamilyFactory.build(municipality=programme.municipality, reference=f"P-Q{size}-{n}") for n in range(size)]
+    )
+    children = []
+    for family in families:
+        child = ChildFactory.build(family=family)
+        child.birth_date = D(2018, 1, 1)  # bulk_create skips save(), which derives it from the code
+        children.append(child)
+    children = ChildFactory._meta.model.objects.bulk_create(children)
+    enrollments = Enrollment.objects.bulk_create(
+        [Enrollment(programme=programme, family=family, enrolled_on=D(2024, 2, 1)) for family in families]
+    )
+    Enrollment.children.through.objects.bulk_create(
+        [Enrollment.children.through(enrollment=e, child=c) for e, c in zip(enrollments, children, strict=True)]
+    )
+    return children
+
+
+def test_query_count_does_not_grow_with_children(django_assert_num_queries):
+    from ..factories import MetricUnitCostFactory, OutcomeMetricFactory, PaymentTermsFactory
+
+    counts = []
+    for size in (10, 1000):
+        programme = ProgrammeFactory()
+        PaymentTermsFactory(programme=programme)
+        metric = OutcomeMetricFactory(programme=programme)
+        MetricUnitCostFactory(metric=metric)
+        children = _cohort(programme, size)
+        OutcomeObservationFactory._meta.model.objects.bulk_create(
+            [
+                OutcomeObservationFactory.build(
+                    metric=metric, child=c, period_start=D(2024, 3, 1), period_end=D(2024, 3, 1)
+                )
+                for c in children
+            ]
+        )
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            statement = statement_calculate(programme=programme, **YEAR_2024)
+        assert statement.child_count == size
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]

@@ -1,0 +1,227 @@
+import datetime
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection, connections
+
+from payments.models import PaymentRun, PaymentStatement, RunStatus, StatementKind, StatementStatus
+from payments.services.runs import run_execute, run_request, runs_requeue_stuck, runs_schedule
+from payments.services.statements import statement_calculate, statement_transition
+from sibcase.errors import DomainError
+from sibcase.models import AuditEvent, Role
+
+from ..factories import PaymentTermsFactory, ProgrammeFactory, UserFactory
+
+D = datetime.date
+YEAR_2024 = {"kind": StatementKind.ANNUAL, "period_start": D(2024, 1, 1), "period_end": D(2024, 12, 31)}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def statement(worked_example):
+    return statement_calculate(programme=worked_example["programme"], **YEAR_2024)
+
+
+@pytest.fixture
+def evaluator(db):
+    return UserFactory(role=Role.EVALUATOR, municipality=None)
+
+
+@pytest.fixture
+def coordinator(worked_example):
+    return UserFactory(role=Role.COORDINATOR, municipality=None, programmes=[worked_example["programme"]])
+
+
+@pytest.mark.django_db
+def test_statement_goes_draft_validated_approved_paid(statement, evaluator, coordinator):
+    statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
+    statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
+    statement_transition(
+        actor=coordinator,
+        statement=statement,
+        to_status=StatementStatus.PAID,
+        paid_on=D(2025, 3, 1),
+        payment_reference="RF18 1234",
+    )
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.PAID
+    assert AuditEvent.objects.filter(event_type__startswith="statement.").count() == 4
+
+
+@pytest.mark.django_db
+def test_draft_cannot_be_approved_directly(statement, coordinator):
+    with pytest.raises(DomainError) as exc:
+        statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
+    assert exc.value.codes == ["illegal_transition"]
+
+
+@pytest.mark.django_db
+def test_coordinator_cannot_validate(statement, coordinator):
+    with pytest.raises(DomainError) as exc:
+        statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.VALIDATED)
+    assert exc.value.codes == ["not_allowed"]
+
+
+@pytest.mark.django_db
+def test_other_programmes_coordinator_cannot_approve(statement, evaluator):
+    statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
+    stranger = UserFactory(role=Role.COORDINATOR, municipality=None, programmes=[ProgrammeFactory()])
+    with pytest.raises(DomainError):
+        statement_transition(actor=stranger, statement=statement, to_status=StatementStatus.APPROVED)
+
+
+@pytest.mark.django_db
+def test_paid_needs_date_and_reference(statement, evaluator, coordinator):
+    statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
+    statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
+    with pytest.raises(DomainError) as exc:
+        statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.PAID)
+    assert exc.value.codes == ["payment_details_missing"]
+
+
+@pytest.mark.django_db
+def test_validated_statement_is_not_silently_recalculated(statement, evaluator, worked_example):
+    statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
+    with pytest.raises(DomainError) as exc:
+        statement_calculate(programme=worked_example["programme"], **YEAR_2024)
+    assert exc.value.codes == ["statement_validated"]
+
+
+@pytest.mark.django_db
+def test_run_computes_the_statement_eagerly(worked_example, coordinator, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_request(actor=coordinator, programme=worked_example["programme"], **YEAR_2024)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.statement.payable == worked_example["programme"].payment_statements.get().payable
+
+
+@pytest.mark.django_db
+def test_run_is_idempotent(worked_example, coordinator, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_request(actor=coordinator, programme=worked_example["programme"], **YEAR_2024)
+    run_execute(run_id=run.pk)
+    assert PaymentStatement.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_failed_run_keeps_the_reason(worked_example, coordinator, django_capture_on_commit_callbacks):
+    worked_example["terms"].delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_request(actor=coordinator, programme=worked_example["programme"], **YEAR_2024)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert "maksuehtoja" in run.error
+    assert not PaymentStatement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_stuck_run_is_requeued_and_completed(worked_example, django_capture_on_commit_callbacks):
+    run = PaymentRun.objects.create(
+        programme=worked_example["programme"],
+        status=RunStatus.RUNNING,
+        started_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC),
+        **YEAR_2024,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runs_requeue_stuck() == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_beat_schedules_the_previous_year_for_followed_programmes(worked_example):
+    PaymentTermsFactory(
+        programme=ProgrammeFactory(
+            follow_up_end=D(2020, 12, 31), start_date=D(2019, 1, 1), enrollment_opens=D(2019, 1, 1)
+        )
+    )
+    runs = runs_schedule(kind=StatementKind.ANNUAL, today=D(2025, 1, 15))
+    assert [(r.programme_id, r.period_start, r.period_end) for r in runs] == [
+        (worked_example["programme"].pk, D(2024, 1, 1), D(2024, 12, 31))
+    ]
+
+
+@pytest.mark.django_db
+def test_beat_schedules_the_previous_quarter_as_preview(worked_example):
+    runs = runs_schedule(kind=StatementKind.PREVIEW, today=D(2025, 4, 5))
+    assert (runs[0].period_start, runs[0].period_end, runs[0].kind) == (D(2025, 1, 1), D(2025, 3, 31), "preview")
+
+
+pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are what is tested")
+
+
+@pg_only
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_for_the_same_period_at_once_leave_one_statement(worked_example):
+    runs = [PaymentRun.objects.create(programme=worked_example["programme"], **YEAR_2024) for _ in range(2)]
+    barrier = threading.Barrier(2)
+
+    def execute(run_id):
+        try:
+            barrier.wait(timeout=10)
+            run_execute(run_id=run_id)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=execute, args=(r.pk,)) for r in runs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert PaymentStatement.objects.count() == 1
+    assert set(PaymentRun.objects.values_list("status", flat=True)) == {RunStatus.SUCCEEDED}
+
+
+@pg_only
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_computes_the_statement_through_redis(worked_example, use_broker):
+    """Not eager: the task goes through Redis to a `celery worker` process reading the test database."""
+    broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/9"
+    redis.Redis.from_url(broker).flushdb()
+    use_broker(broker)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sibcase.settings.test",
+        "CELERY_BROKER_URL": broker,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+    }
+    worker = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "celery", "-A", "sibcase", "worker", "--pool", "solo", "--loglevel", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        run = run_request(actor=None, programme=worked_example["programme"], **YEAR_2024)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            run.refresh_from_db()
+            if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+                break
+            time.sleep(0.5)
+        if run.status != RunStatus.SUCCEEDED:
+            worker.terminate()
+            output = worker.communicate(timeout=20)[0].decode(errors="replace")
+            from sibcase.models import OutboxMessage
+
+            outbox = list(OutboxMessage.objects.values_list("status", "last_error"))
+            queued = redis.Redis.from_url(broker).llen("celery")
+            pytest.fail(f"run {run.status}: {run.error}; outbox {outbox}; queued {queued}\n{output[-1500:]}")
+        assert run.statement.payable == worked_example["programme"].payment_statements.get().payable
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
