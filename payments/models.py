@@ -4,6 +4,8 @@ An approved or paid statement never changes: the model refuses it, and on Postgr
 (migration 0002). Later data for its period becomes an adjustment line in a later statement.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -223,6 +225,10 @@ class PaymentStatement(models.Model):
     @property
     def is_frozen(self) -> bool:
         return self.status in FROZEN_STATUSES
+
+    @property
+    def savings_share_percent(self) -> Decimal:
+        return self.savings_share * 100
 
 
 class LineKind(models.TextChoices):

@@ -27,6 +27,10 @@ def calculate_statement(self, run_id: int) -> None:
             )
             return
         raise
+    except Exception as exc:
+        # A bug, not an outage: record it on the run so the coordinator sees it, and let Celery log the trace.
+        run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
 
 
 @shared_task(name="payments.schedule_annual_runs")

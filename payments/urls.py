@@ -1,5 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "payments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.statement_list, name="statement_list"),
+    path("runs/", views.run_create, name="run_create"),
+    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("statements/<int:pk>/", views.statement_detail, name="statement_detail"),
+    path("statements/<int:pk>/transition/", views.statement_transition_view, name="statement_transition"),
+    path("statements/<int:pk>/recalculate/", views.statement_recalculate, name="statement_recalculate"),
+    path("statements/<int:pk>/children/", views.statement_children, name="statement_children"),
+]

@@ -11,7 +11,11 @@ PERSONAL_DATA_ROLES = {Role.SOCIAL_WORKER, Role.PROVIDER_WORKER, Role.COORDINATO
 IDENTITY_CODE_ROLES = {Role.SOCIAL_WORKER, Role.COORDINATOR, Role.ADMIN}
 CASEWORK_ROLES = {Role.SOCIAL_WORKER, Role.COORDINATOR, Role.ADMIN}
 PROGRAMME_RULE_EDITORS = {Role.COORDINATOR, Role.ADMIN}
-PAYMENT_READERS = {Role.COORDINATOR, Role.EVALUATOR, Role.FUND_MANAGER, Role.ADMIN}
+# Statements and runs (aggregates); fund managers read them through the suppressed fund reports instead.
+PAYMENT_WORKERS = {Role.COORDINATOR, Role.EVALUATOR, Role.ADMIN}
+# A statement's per-child (pseudonymous) detail.
+PAYMENT_CHILD_DETAIL_READERS = {Role.EVALUATOR, Role.ADMIN}
+FUND_REPORT_READERS = {Role.FUND_MANAGER, Role.EVALUATOR, Role.COORDINATOR, Role.ADMIN}
 
 
 def has_role(user: User, roles: set[str]) -> bool:

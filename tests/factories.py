@@ -148,6 +148,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Käyttäjä {n}")
     role = Role.SOCIAL_WORKER
     municipality = factory.SubFactory(MunicipalityFactory)
+    provider = factory.Maybe(
+        factory.LazyAttribute(lambda user: user.role == Role.PROVIDER_WORKER),
+        yes_declaration=factory.SubFactory(ServiceProviderFactory),
+        no_declaration=None,
+    )
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
 
     @factory.post_generation

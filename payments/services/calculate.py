@@ -21,7 +21,19 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DateField, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DateField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
@@ -164,27 +176,26 @@ def _first_enrollment(programme: Programme, child_ref: str) -> Subquery:
     )
 
 
-def period_figures(
-    *, programme: Programme, terms: PaymentTerms, period_start: datetime.date, period_end: datetime.date
-) -> PeriodFigures:
-    """Cohort exposure and the metric lines of one period: three queries, whatever the cohort's size."""
-    check_period(period_start, period_end)
+def _last_counted_day(programme: Programme, period_start: datetime.date, period_end: datetime.date) -> datetime.date:
     last_day = min(period_end, programme.follow_up_end)
     if last_day < period_start:  # the period lies after the follow-up has ended
         last_day = period_start - datetime.timedelta(days=1)
-    span = ExpressionWrapper(
-        Value(last_day) - Greatest(F("cohort_start"), Value(period_start)), output_field=DurationField()
-    )
-    exposure = (
-        Child.objects.annotate(cohort_start=_first_enrollment(programme, "pk"))
-        .filter(cohort_start__isnull=False, cohort_start__lte=last_day)
-        .aggregate(children=Count("id"), days=Sum(span))
-    )
-    children = exposure["children"] or 0
-    # Each child's span is inclusive of both ends: add one day per child.
-    exposure_days = (exposure["days"].days + children) if children else 0
+    return last_day
 
-    observations = (
+
+def cohort_children(*, programme: Programme, last_day: datetime.date) -> QuerySet[Child]:
+    """Every child ever enrolled in the programme by `last_day`, annotated with `cohort_start`."""
+    return Child.objects.annotate(cohort_start=_first_enrollment(programme, "pk")).filter(
+        cohort_start__isnull=False, cohort_start__lte=last_day
+    )
+
+
+def cohort_observations(
+    *, programme: Programme, period_start: datetime.date, last_day: datetime.date
+) -> QuerySet[OutcomeObservation]:
+    """Cost-bearing observations of the cohort starting in the period (and not before the child's enrollment),
+    annotated with `unit_cost_from`: the start of the unit-cost version valid on the observation's start date."""
+    return (
         OutcomeObservation.objects.filter(
             metric__programme=programme,
             metric__is_cost_bearing=True,
@@ -201,6 +212,31 @@ def period_figures(
                 output_field=DateField(),
             )
         )
+    )
+
+
+def exposure_days_expression(*, period_start: datetime.date, last_day: datetime.date) -> ExpressionWrapper:
+    """A cohort child's days in the period, minus one (add one per child: both ends count)."""
+    return ExpressionWrapper(
+        Value(last_day) - Greatest(F("cohort_start"), Value(period_start)), output_field=DurationField()
+    )
+
+
+def period_figures(
+    *, programme: Programme, terms: PaymentTerms, period_start: datetime.date, period_end: datetime.date
+) -> PeriodFigures:
+    """Cohort exposure and the metric lines of one period: three queries, whatever the cohort's size."""
+    check_period(period_start, period_end)
+    last_day = _last_counted_day(programme, period_start, period_end)
+    exposure = cohort_children(programme=programme, last_day=last_day).aggregate(
+        children=Count("id"), days=Sum(exposure_days_expression(period_start=period_start, last_day=last_day))
+    )
+    children = exposure["children"] or 0
+    # Each child's span is inclusive of both ends: add one day per child.
+    exposure_days = (exposure["days"].days + children) if children else 0
+
+    observations = (
+        cohort_observations(programme=programme, period_start=period_start, last_day=last_day)
         .values("metric_id", "unit_cost_from")
         .annotate(quantity=Sum("value"), observations=Count("id"))
         .order_by("metric_id", "unit_cost_from")

@@ -209,6 +209,10 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
+# Key for the pseudonymous ids in evaluators' per-child detail (sibcase/pseudonym.py). Kept apart from SECRET_KEY
+# so rotating the secret key does not renumber the children in earlier reports; empty: derived from SECRET_KEY.
+PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
+
 SIBCASE = {
     # Records about services for families with children are kept 30 years after the case closes.
     "RETENTION_YEARS": 30,

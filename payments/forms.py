@@ -1,0 +1,69 @@
+"""Forms of the payment pages: they parse input; the services decide."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sibcase.forms import DateInput
+
+from .models import StatementKind
+
+FIRST_YEAR, LAST_YEAR = 2019, 2032
+
+
+class RunRequestForm(forms.Form):
+    programme = forms.ModelChoiceField(label=_("Ohjelma"), queryset=None, empty_label=None)
+    kind = forms.ChoiceField(label=_("Laji"), choices=StatementKind.choices, initial=StatementKind.ANNUAL)
+    year = forms.IntegerField(label=_("Vuosi"), min_value=FIRST_YEAR, max_value=LAST_YEAR)
+    quarter = forms.TypedChoiceField(
+        label=_("Neljännes (ennakkolaskelmat)"),
+        choices=[("", "–"), (1, "Q1"), (2, "Q2"), (3, "Q3"), (4, "Q4")],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+
+    def __init__(self, *args, programmes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes
+        self.fields["year"].initial = timezone.localdate().year - 1
+
+    def clean(self):
+        data = super().clean()
+        year, kind, quarter = data.get("year"), data.get("kind"), data.get("quarter")
+        if year is None or kind is None:
+            return data
+        if kind == StatementKind.PREVIEW:
+            if quarter is None:
+                self.add_error("quarter", _("Valitse neljännes ennakkolaskelmalle."))
+                return data
+            start = datetime.date(year, 3 * (quarter - 1) + 1, 1)
+            end = (
+                datetime.date(year, 12, 31)
+                if quarter == 4
+                else datetime.date(year, 3 * quarter + 1, 1) - datetime.timedelta(days=1)
+            )
+        else:
+            if quarter is not None:
+                self.add_error("quarter", _("Vuosilaskelma lasketaan koko vuodelta; jätä neljännes tyhjäksi."))
+                return data
+            start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+        if start > timezone.localdate():
+            self.add_error("year", _("Kausi ei ole vielä alkanut."))
+        data["period_start"], data["period_end"] = start, end
+        return data
+
+
+class PaidForm(forms.Form):
+    paid_on = forms.DateField(label=_("Maksupäivä"), widget=DateInput())
+    payment_reference = forms.CharField(label=_("Maksun viite"), max_length=100)
+
+    def clean_paid_on(self):
+        paid_on = self.cleaned_data["paid_on"]
+        if paid_on > timezone.localdate():
+            raise forms.ValidationError(_("Maksupäivä ei voi olla tulevaisuudessa."), code="future_date")
+        return paid_on

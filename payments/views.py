@@ -1,0 +1,184 @@
+"""Payment pages: statements laid out line by line, their workflow, and calculation runs."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sibcase.audit import access_log_record_many
+from sibcase.errors import DomainError
+from sibcase.forms import add_domain_error
+from sibcase.models import AccessAction
+from sibcase.permissions import PAYMENT_CHILD_DETAIL_READERS, PAYMENT_WORKERS, has_role, require_role
+
+from .forms import PaidForm, RunRequestForm
+from .models import LineKind, StatementStatus
+from .selectors import (
+    payment_programmes_for_user,
+    run_get_for_user,
+    runs_for_user,
+    statement_child_cohort,
+    statement_child_rows,
+    statement_get_for_user,
+    statements_for_user,
+)
+from .services.runs import run_request
+from .services.statements import TRANSITIONS, statement_transition
+
+STATEMENTS_PER_PAGE = 25
+RECENT_RUNS = 15
+CHILDREN_PER_PAGE = 50
+
+
+@login_required
+def statement_list(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, PAYMENT_WORKERS)
+    page = Paginator(statements_for_user(user=request.user), STATEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    form = RunRequestForm(programmes=payment_programmes_for_user(user=request.user))
+    return _list_page(request, page=page, form=form)
+
+
+def _list_page(request, *, page, form, status=200):
+    return render(
+        request,
+        "payments/statement_list.html",
+        {"page": page, "form": form, "runs": runs_for_user(user=request.user)[:RECENT_RUNS]},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def run_create(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, PAYMENT_WORKERS)
+    form = RunRequestForm(request.POST, programmes=payment_programmes_for_user(user=request.user))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            run = run_request(
+                actor=request.user,
+                programme=data["programme"],
+                kind=data["kind"],
+                period_start=data["period_start"],
+                period_end=data["period_end"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Laskenta pyydettiin. Tila päivittyy tälle sivulle."))
+            return redirect("payments:run_detail", pk=run.pk)
+    page = Paginator(statements_for_user(user=request.user), STATEMENTS_PER_PAGE).get_page(1)
+    return _list_page(request, page=page, form=form, status=400)
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, PAYMENT_WORKERS)
+    return render(request, "payments/run_detail.html", {"run": run_get_for_user(user=request.user, pk=pk)})
+
+
+@login_required
+def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, PAYMENT_WORKERS)
+    statement = statement_get_for_user(user=request.user, pk=pk)
+    return _detail_page(request, statement=statement, paid_form=PaidForm())
+
+
+def _detail_page(request, *, statement, paid_form, status=200):
+    lines = list(statement.lines.select_related("metric", "adjusts"))
+    allowed = {
+        to_status
+        for to_status, roles in TRANSITIONS[statement.status].items()
+        if request.user.is_superuser or request.user.role in roles
+    }
+    return render(
+        request,
+        "payments/statement_detail.html",
+        {
+            "statement": statement,
+            "metric_lines": [line for line in lines if line.kind == LineKind.METRIC],
+            "adjustment_lines": [line for line in lines if line.kind == LineKind.ADJUSTMENT],
+            "inputs": statement.inputs,
+            "can_validate": StatementStatus.VALIDATED in allowed,
+            "can_return": StatementStatus.DRAFT in allowed,
+            "can_approve": StatementStatus.APPROVED in allowed,
+            "can_mark_paid": StatementStatus.PAID in allowed,
+            "can_recalculate": statement.status == StatementStatus.DRAFT,
+            "can_see_children": has_role(request.user, PAYMENT_CHILD_DETAIL_READERS),
+            "paid_form": paid_form,
+            "runs": statement.runs.select_related("requested_by")[:5],
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def statement_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, PAYMENT_WORKERS)
+    statement = statement_get_for_user(user=request.user, pk=pk)
+    to_status = request.POST.get("to_status", "")
+    paid_form = PaidForm(request.POST if to_status == StatementStatus.PAID else None)
+    if to_status not in StatementStatus.values:
+        messages.error(request, _("Tuntematon tila."))
+        return redirect("payments:statement_detail", pk=statement.pk)
+    if to_status == StatementStatus.PAID and not paid_form.is_valid():
+        return _detail_page(request, statement=statement, paid_form=paid_form, status=400)
+    try:
+        statement_transition(
+            actor=request.user,
+            statement=statement,
+            to_status=to_status,
+            paid_on=paid_form.cleaned_data["paid_on"] if to_status == StatementStatus.PAID else None,
+            payment_reference=paid_form.cleaned_data["payment_reference"] if to_status == StatementStatus.PAID else "",
+        )
+    except DomainError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Laskelman tila päivitettiin."))
+    return redirect("payments:statement_detail", pk=statement.pk)
+
+
+@login_required
+@require_POST
+def statement_recalculate(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, PAYMENT_WORKERS)
+    statement = statement_get_for_user(user=request.user, pk=pk)
+    try:
+        run = run_request(
+            actor=request.user,
+            programme=statement.programme,
+            kind=statement.kind,
+            period_start=statement.period_start,
+            period_end=statement.period_end,
+        )
+    except DomainError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("payments:statement_detail", pk=statement.pk)
+    messages.success(request, _("Laskenta pyydettiin. Tila päivittyy tälle sivulle."))
+    return redirect("payments:run_detail", pk=run.pk)
+
+
+@login_required
+def statement_children(request: HttpRequest, pk: int) -> HttpResponse:
+    """Per-child detail under pseudonyms: evaluators and admins only."""
+    require_role(request.user, PAYMENT_CHILD_DETAIL_READERS)
+    statement = statement_get_for_user(user=request.user, pk=pk)
+    page = Paginator(statement_child_cohort(statement=statement), CHILDREN_PER_PAGE).get_page(request.GET.get("page"))
+    cohort_rows = list(page.object_list)
+    rows = statement_child_rows(statement=statement, cohort_rows=cohort_rows)
+    access_log_record_many(
+        user=request.user,
+        action=AccessAction.LIST,
+        basis="tulosperusteisen maksun arviointi: laskelman lapsikohtainen erittely (pseudonyymi)",
+        family_ids=[row["family_id"] for row in cohort_rows],
+        path=request.get_full_path(),
+    )
+    return render(request, "payments/statement_children.html", {"statement": statement, "page": page, "rows": rows})
