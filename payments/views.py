@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -104,6 +106,7 @@ def _detail_page(request, *, statement, paid_form, status=200):
             "metric_lines": [line for line in lines if line.kind == LineKind.METRIC],
             "adjustment_lines": [line for line in lines if line.kind == LineKind.ADJUSTMENT],
             "inputs": statement.inputs,
+            "snapshot": _terms_snapshot(statement.inputs),
             "can_validate": StatementStatus.VALIDATED in allowed,
             "can_return": StatementStatus.DRAFT in allowed,
             "can_approve": StatementStatus.APPROVED in allowed,
@@ -115,6 +118,15 @@ def _detail_page(request, *, statement, paid_form, status=200):
         },
         status=status,
     )
+
+
+def _terms_snapshot(inputs: dict) -> dict:
+    """The terms as stored with the statement, money back as Decimal for display."""
+    terms = inputs.get("terms", {})
+    money = ("baseline_cost_per_child_year", "period_cap", "total_cap")
+    snapshot = {key: Decimal(terms[key]) if terms.get(key) is not None else None for key in money}
+    snapshot["paid_before"] = Decimal(inputs.get("paid_before", "0"))
+    return snapshot
 
 
 @login_required

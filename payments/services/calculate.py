@@ -278,14 +278,17 @@ def period_figures(
 
 
 def terms_for(*, programme: Programme, period_start: datetime.date, period_end: datetime.date) -> PaymentTerms:
+    """The terms version in force on the period's last day (a programme starting mid-year is still paid for)."""
     terms = (
-        PaymentTerms.objects.filter(programme=programme, effective_from__lte=period_start)
+        PaymentTerms.objects.filter(programme=programme, effective_from__lte=period_end)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=period_end))
         .order_by("-effective_from")
         .first()
     )
     if terms is None:
-        raise DomainError(Problem("terms_missing", _("Ohjelmalle ei ole kauden kattavia maksuehtoja.")))
+        raise DomainError(
+            Problem("terms_missing", _("Ohjelmalle ei ole kauden viimeisenä päivänä voimassa olevia maksuehtoja."))
+        )
     return terms
 
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from families.models import Enrollment
-from payments.models import LineKind, PaymentStatement, StatementKind, StatementStatus
+from payments.models import LineKind, PaymentStatement, PaymentTerms, StatementKind, StatementStatus
 from payments.services.calculate import period_figures
 from payments.services.statements import statement_calculate
 from sibcase.errors import DomainError
@@ -266,3 +266,19 @@ def test_query_count_does_not_grow_with_children(django_assert_num_queries):
         assert statement.child_count == size
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_a_programme_starting_mid_year_uses_the_terms_in_force_at_the_period_end(worked_example):
+    terms = worked_example["terms"]
+    PaymentTerms.objects.filter(pk=terms.pk).update(effective_from=D(2024, 6, 1))
+    statement = _calculate(worked_example)
+    assert statement.terms_id == terms.pk
+
+
+@pytest.mark.django_db
+def test_a_period_without_terms_in_force_is_refused(worked_example):
+    PaymentTerms.objects.filter(pk=worked_example["terms"].pk).update(effective_from=D(2025, 1, 1))
+    with pytest.raises(DomainError) as error:
+        _calculate(worked_example)
+    assert error.value.codes == ["terms_missing"]

@@ -14,13 +14,15 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from families import services as family_services
 from families.identity import make_temporary_identity_code
 from families.models import ConsentScope, EmploymentStatus, Guardian, ReferralSource
 from outcomes import services as outcome_services
 from outcomes.models import MetricDirection, MetricUnit, MetricUnitCost, ObservationSource, OutcomeMetric
-from payments.models import CounterfactualBasis, PaymentTerms
+from payments.models import CounterfactualBasis, PaymentStatement, PaymentTerms, StatementKind, StatementStatus
+from payments.services.statements import statement_calculate, statement_transition
 from programs.models import (
     EligibilityRule,
     Fund,
@@ -255,10 +257,34 @@ class Command(BaseCommand):
             reference = self._reference_data()
             users = self._users(reference)
         created = self._families(reference, users)
+        self._statements(reference, users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new families)."))
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for user in User.objects.filter(username__startswith="demo-").order_by("username"):
             self.stdout.write(f"  {user.username:<28} {user.get_role_display()}")
+
+    def _statements(self, reference: dict, users: dict) -> None:
+        """Annual statements for the years behind us: older ones approved and paid, last year's validated."""
+        this_year = timezone.localdate().year
+        evaluator, coordinator = users["demo-arvioija"], users["demo-koordinaattori"]
+        for programme in reference["programmes"].values():
+            for year in range(programme.start_date.year, this_year):
+                period = {"period_start": datetime.date(year, 1, 1), "period_end": datetime.date(year, 12, 31)}
+                if PaymentStatement.objects.filter(programme=programme, kind=StatementKind.ANNUAL, **period).exists():
+                    continue
+                statement = statement_calculate(
+                    programme=programme, kind=StatementKind.ANNUAL, actor=evaluator, **period
+                )
+                statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
+                if year < this_year - 1:
+                    statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
+                    statement_transition(
+                        actor=coordinator,
+                        statement=statement,
+                        to_status=StatementStatus.PAID,
+                        paid_on=datetime.date(year + 1, 3, 31),
+                        payment_reference=f"DEMO-{programme.pk}-{year}",
+                    )
 
     # Reference data --------------------------------------------------------------------------------------------
 
