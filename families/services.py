@@ -159,6 +159,48 @@ def referral_create(
     return referral
 
 
+def family_register(
+    *,
+    actor: User | None,
+    programme: Programme,
+    postal_code: str,
+    district: str,
+    children: list[dict],
+    guardians: list[dict],
+    source: str,
+    referred_on: datetime.date,
+    reason: str,
+) -> Family:
+    """A new family with its children and guardians and its referral to a programme, all or nothing.
+
+    `children` items: first_names, last_name, identity_code, need_category_ids (optional);
+    `guardians` items: first_names, last_name, identity_code, employment_status.
+    Duplicate detection lives with the callers (they show the existing family); the database's unique
+    identity codes are the last line of defence.
+    """
+    if not children:
+        raise DomainError(Problem("no_children", _("Perheellä on oltava vähintään yksi lapsi.")), field_name="children")
+    with transaction.atomic():
+        family = family_create(
+            actor=actor, municipality_id=programme.municipality_id, postal_code=postal_code, district=district
+        )
+        for child in children:
+            child_create(
+                actor=actor,
+                family=family,
+                first_names=child["first_names"],
+                last_name=child["last_name"],
+                identity_code=child["identity_code"],
+                need_category_ids=child.get("need_category_ids", ()),
+            )
+        for guardian in guardians:
+            guardian_create(actor=actor, family=family, **guardian)
+        referral_create(
+            actor=actor, family=family, programme=programme, source=source, referred_on=referred_on, reason=reason
+        )
+    return family
+
+
 def consent_give(
     *, actor: User | None, guardian: Guardian, programme: Programme, scope: str, given_on: datetime.date
 ) -> Consent:

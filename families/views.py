@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -207,43 +206,30 @@ def referral_create(request: HttpRequest) -> HttpResponse:
 
 
 def _referral_save(request, data, children, guardians):
-    programme = data["programme"]
-    with transaction.atomic():
-        family = services.family_create(
-            actor=request.user,
-            municipality_id=programme.municipality_id,
-            postal_code=data["postal_code"],
-            district=data["district"],
-        )
-        for child in children.forms:
-            if child.cleaned_data:
-                services.child_create(
-                    actor=request.user,
-                    family=family,
-                    first_names=child.cleaned_data["first_names"],
-                    last_name=child.cleaned_data["last_name"],
-                    identity_code=child.cleaned_data["identity_code"],
-                    need_category_ids=[c.pk for c in child.cleaned_data["need_categories"]],
-                )
-        for guardian in guardians.forms:
-            if guardian.cleaned_data:
-                services.guardian_create(
-                    actor=request.user,
-                    family=family,
-                    first_names=guardian.cleaned_data["first_names"],
-                    last_name=guardian.cleaned_data["last_name"],
-                    identity_code=guardian.cleaned_data["identity_code"],
-                    employment_status=guardian.cleaned_data["employment_status"],
-                )
-        services.referral_create(
-            actor=request.user,
-            family=family,
-            programme=programme,
-            source=data["source"],
-            referred_on=data["referred_on"],
-            reason=data["reason"],
-        )
-    return family
+    return services.family_register(
+        actor=request.user,
+        programme=data["programme"],
+        postal_code=data["postal_code"],
+        district=data["district"],
+        children=[
+            {
+                "first_names": f.cleaned_data["first_names"],
+                "last_name": f.cleaned_data["last_name"],
+                "identity_code": f.cleaned_data["identity_code"],
+                "need_category_ids": [c.pk for c in f.cleaned_data["need_categories"]],
+            }
+            for f in children.forms
+            if f.cleaned_data
+        ],
+        guardians=[
+            {key: f.cleaned_data[key] for key in ("first_names", "last_name", "identity_code", "employment_status")}
+            for f in guardians.forms
+            if f.cleaned_data
+        ],
+        source=data["source"],
+        referred_on=data["referred_on"],
+        reason=data["reason"],
+    )
 
 
 def _form_page(request, *, family, form, title: str, submit: str, intro: str = "") -> HttpResponse:

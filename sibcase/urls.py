@@ -18,3 +18,6 @@ urlpatterns = [
     path("api/", include("sibcase.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "sibcase.views.page_not_found"
+handler500 = "sibcase.views.server_error"

@@ -2,6 +2,8 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from families.selectors import caseload_for_worker
@@ -33,3 +35,23 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    """404: JSON under /api/ (an integration never gets an HTML page), the site's page elsewhere."""
+    if _wants_json(request):
+        return JsonResponse({"code": "not_found", "message": str(_("Ei löytynyt."))}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            {"code": "server_error", "message": str(_("Palvelussa tapahtui virhe. Mitään ei tallennettu."))},
+            status=500,
+        )
+    return defaults.server_error(request)

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_filters",
     "django_celery_beat",
     "axes",
     "csp",
@@ -81,6 +83,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 # Services own their transactions (transaction.atomic); no ATOMIC_REQUESTS.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# API throttling counts live in the cache: per process by default, shared through Redis in production (CACHE_URL).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "sibcase.User"
 AUTHENTICATION_BACKENDS = [
@@ -190,14 +194,46 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "sibcase.api.Pagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "sibcase.api.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="30/minute"),
+        "user": env("API_THROTTLE_USER", default="600/minute"),
+    },
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
 }
+# Bulk import of outcome observations (register extracts): bigger files are refused with a 400.
+OBSERVATION_IMPORT_MAX_ROWS = env.int("OBSERVATION_IMPORT_MAX_ROWS", default=100_000)
+OBSERVATION_IMPORT_MAX_BYTES = env.int("OBSERVATION_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# JSON bodies up to the import's size (Django's default 2.5 MB would cut a large extract short).
+DATA_UPLOAD_MAX_MEMORY_SIZE = OBSERVATION_IMPORT_MAX_BYTES
 SPECTACULAR_SETTINGS = {
     "TITLE": "sibcase API",
     "DESCRIPTION": "Case management for the Lapset SIB programmes.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the sidecar package, served by us: no CDN, so the CSP stays 'self'.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sibcase.api.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralSourceEnum": "families.models.ReferralSource",
+        "ObservationSourceEnum": "outcomes.models.ObservationSource",
+        "ExitReasonEnum": "families.models.ExitReason",
+    },
 }
 
 LOGGING = {

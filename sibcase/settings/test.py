@@ -13,3 +13,5 @@ STORAGES = {
 }
 # Tasks run in-process unless a test is about the broker (those start a real worker against Redis themselves).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+# Suites and schemathesis make many requests in a minute; the throttle itself is tested with its own rates.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "100000/minute"}}  # noqa: F405

@@ -1,0 +1,326 @@
+"""REST API for families, referrals and enrollments. Thin: scoping from selectors, every write via services."""
+
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from programs.selectors import programmes_for_user
+from sibcase.api import HasRole, log_api_read
+from sibcase.errors import DomainError, Problem
+from sibcase.models import Role
+from sibcase.permissions import CASEWORK_ROLES, can_see_identity_codes
+
+from . import services
+from .identity import mask_identity_code
+from .models import (
+    Child,
+    EmploymentStatus,
+    Enrollment,
+    EnrollmentStatus,
+    ExitReason,
+    Family,
+    Guardian,
+    Referral,
+    ReferralSource,
+)
+from .selectors import families_visible_to, family_find_by_identity_code, identity_code_owner
+
+FAMILY_READERS = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
+
+
+class IdentityCodeField(serializers.CharField):
+    """The full code for roles that may see codes; the birth-date part only for the others."""
+
+    def to_representation(self, value):
+        request = self.context.get("request")
+        if request is not None and can_see_identity_codes(request.user):
+            return value
+        return mask_identity_code(value)
+
+
+class ChildSerializer(serializers.ModelSerializer):
+    identity_code = IdentityCodeField()
+
+    class Meta:
+        model = Child
+        fields = ["id", "first_names", "last_name", "identity_code", "birth_date"]
+
+
+class GuardianSerializer(serializers.ModelSerializer):
+    identity_code = IdentityCodeField()
+
+    class Meta:
+        model = Guardian
+        fields = ["id", "first_names", "last_name", "identity_code", "birth_date", "employment_status"]
+
+
+class FamilySerializer(serializers.ModelSerializer):
+    children = ChildSerializer(many=True, read_only=True)
+    guardians = GuardianSerializer(many=True, read_only=True)
+    municipality = serializers.CharField(source="municipality.code", read_only=True)
+
+    class Meta:
+        model = Family
+        fields = ["id", "reference", "municipality", "postal_code", "district", "created_at", "children", "guardians"]
+
+
+class ChildInput(serializers.Serializer):
+    first_names = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    identity_code = serializers.CharField(max_length=11)
+
+
+class GuardianInput(ChildInput):
+    employment_status = serializers.ChoiceField(choices=EmploymentStatus.choices, default=EmploymentStatus.UNKNOWN)
+
+
+class FamilyRegisterInput(serializers.Serializer):
+    programme = serializers.IntegerField()
+    postal_code = serializers.RegexField(r"^\d{5}$", max_length=5)
+    district = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    children = ChildInput(many=True, allow_empty=False, max_length=20)
+    guardians = GuardianInput(many=True, max_length=10)
+    source = serializers.ChoiceField(choices=ReferralSource.choices)
+    referred_on = serializers.DateField()
+    reason = serializers.CharField(max_length=5000)
+
+
+class FamilyFilter(django_filters.FilterSet):
+    programme = django_filters.NumberFilter(field_name="enrollments__programme", distinct=True)
+    status = django_filters.ChoiceFilter(
+        field_name="enrollments__status", choices=EnrollmentStatus.choices, distinct=True
+    )
+    district = django_filters.CharFilter(field_name="district", lookup_expr="iexact")
+    reference = django_filters.CharFilter(field_name="reference", lookup_expr="iexact")
+
+    class Meta:
+        model = Family
+        fields = ["programme", "status", "district", "reference", "postal_code"]
+
+
+def _programme_for(request, pk: int):
+    programme = programmes_for_user(request.user).filter(pk=pk).first()
+    if programme is None:
+        raise serializers.ValidationError({"programme": [_("Tuntematon ohjelma.")]})
+    return programme
+
+
+class FamilyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Families with their children and guardians. Creating one registers the family and its referral."""
+
+    permission_classes = [HasRole]
+    roles = FAMILY_READERS
+    write_roles = CASEWORK_ROLES
+    queryset = Family.objects.none()  # for the schema; get_queryset scopes
+    serializer_class = FamilySerializer
+    filterset_class = FamilyFilter
+
+    def get_queryset(self):
+        return (
+            families_visible_to(self.request.user)
+            .select_related("municipality")
+            .prefetch_related("children", "guardians")
+            .order_by("-created_at", "-id")
+        )
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        log_api_read(request, family_ids=[row["id"] for row in response.data["results"]], basis="rajapinta: perheet")
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        log_api_read(request, family_ids=[response.data["id"]], basis="rajapinta: perhe")
+        return response
+
+    @extend_schema(request=FamilyRegisterInput, responses={201: FamilySerializer})
+    def create(self, request, *args, **kwargs):
+        data = FamilyRegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        programme = _programme_for(request, values["programme"])
+        for person in [*values["children"], *values["guardians"]]:
+            if identity_code_owner(person["identity_code"]) is not None:
+                existing = family_find_by_identity_code(user=request.user, identity_code=person["identity_code"])
+                raise DomainError(
+                    Problem(
+                        "identity_code_known",
+                        _("Henkilötunnus on jo rekisterissä. Perhettä ei luotu uudelleen."),
+                        {"family_id": existing.pk} if existing else {},
+                    ),
+                    field_name="identity_code",
+                )
+        family = services.family_register(
+            actor=request.user,
+            programme=programme,
+            postal_code=values["postal_code"],
+            district=values["district"],
+            children=[dict(child) for child in values["children"]],
+            guardians=[dict(guardian) for guardian in values["guardians"]],
+            source=values["source"],
+            referred_on=values["referred_on"],
+            reason=values["reason"],
+        )
+        family = self.get_queryset().get(pk=family.pk)
+        return Response(self.get_serializer(family).data, status=status.HTTP_201_CREATED)
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Referral
+        fields = ["id", "family", "programme", "source", "referred_on", "reason", "status", "created_at"]
+        read_only_fields = ["status", "created_at"]
+
+
+class ReferralViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    permission_classes = [HasRole]
+    roles = write_roles = CASEWORK_ROLES
+    queryset = Referral.objects.none()
+    serializer_class = ReferralSerializer
+    filterset_fields = ["family", "programme", "status", "source"]
+
+    def get_queryset(self):
+        return Referral.objects.filter(family__in=families_visible_to(self.request.user)).order_by(
+            "-referred_on", "-id"
+        )
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        log_api_read(request, family_ids=[r["family"] for r in response.data["results"]], basis="rajapinta: ohjaukset")
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        log_api_read(request, family_ids=[response.data["family"]], basis="rajapinta: ohjaus")
+        return response
+
+    def create(self, request, *args, **kwargs):
+        data = ReferralInput(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        referral = services.referral_create(actor=request.user, **data.validated_data)
+        return Response(self.get_serializer(referral).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleFamilyField(serializers.PrimaryKeyRelatedField):
+    """A family id the caller may see; any other id is 'does not exist', never 'not yours'."""
+
+    def get_queryset(self):
+        return families_visible_to(self.context["request"].user)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleProgrammeField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return programmes_for_user(self.context["request"].user)
+
+
+class ReferralInput(serializers.Serializer):
+    family = VisibleFamilyField()
+    programme = VisibleProgrammeField()
+    source = serializers.ChoiceField(choices=ReferralSource.choices)
+    referred_on = serializers.DateField()
+    reason = serializers.CharField(max_length=5000)
+
+
+class EnrollmentSerializer(serializers.ModelSerializer):
+    children = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Enrollment
+        fields = [
+            "id",
+            "programme",
+            "family",
+            "children",
+            "referral",
+            "enrolled_on",
+            "status",
+            "exit_date",
+            "exit_reason",
+            "recorded_at",
+        ]
+
+
+class EnrollmentInput(serializers.Serializer):
+    family = VisibleFamilyField()
+    programme = VisibleProgrammeField()
+    enrolled_on = serializers.DateField()
+    children = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=20)
+    referral = serializers.IntegerField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        family = attrs["family"]
+        child_ids = attrs.get("children")
+        if child_ids is not None:
+            children = list(family.children.filter(pk__in=child_ids))
+            if len(children) != len(set(child_ids)):
+                raise serializers.ValidationError({"children": [_("Lapsi ei kuulu tähän perheeseen.")]})
+            attrs["children"] = children
+        if attrs.get("referral") is not None:
+            referral = family.referrals.filter(pk=attrs["referral"]).first()
+            if referral is None:
+                raise serializers.ValidationError({"referral": [_("Ohjaus ei kuulu tähän perheeseen.")]})
+            attrs["referral"] = referral
+        return attrs
+
+
+class ExitInput(serializers.Serializer):
+    exit_date = serializers.DateField()
+    reason = serializers.ChoiceField(choices=ExitReason.choices)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class EnrollmentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Enrollments. Creating one goes through the same enrollment service as the web form (cutoffs, rules)."""
+
+    permission_classes = [HasRole]
+    roles = write_roles = CASEWORK_ROLES
+    queryset = Enrollment.objects.none()
+    serializer_class = EnrollmentSerializer
+    filterset_fields = ["family", "programme", "status"]
+
+    def get_queryset(self):
+        return (
+            Enrollment.objects.filter(family__in=families_visible_to(self.request.user))
+            .prefetch_related("children")
+            .order_by("-enrolled_on", "-id")
+        )
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        log_api_read(
+            request, family_ids=[r["family"] for r in response.data["results"]], basis="rajapinta: ohjelmajaksot"
+        )
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        log_api_read(request, family_ids=[response.data["family"]], basis="rajapinta: ohjelmajakso")
+        return response
+
+    @extend_schema(request=EnrollmentInput, responses={201: EnrollmentSerializer})
+    def create(self, request, *args, **kwargs):
+        data = EnrollmentInput(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        enrollment = services.enrollment_create(actor=request.user, **data.validated_data)
+        return Response(self.get_serializer(enrollment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ExitInput, responses={200: EnrollmentSerializer})
+    @action(detail=True, methods=["post"])
+    def exit(self, request, pk=None):
+        enrollment = self.get_object()
+        data = ExitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrollment = services.enrollment_exit(actor=request.user, enrollment=enrollment, **data.validated_data)
+        return Response(self.get_serializer(enrollment).data)

@@ -1,0 +1,237 @@
+"""REST API for service episodes and outcome observations, including the bulk import of register extracts."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from families.apis import VisibleFamilyField
+from families.models import Child, Enrollment
+from families.selectors import families_visible_to
+from programs.selectors import programmes_for_user
+from sibcase.api import HasRole, log_api_read
+from sibcase.models import Role
+from sibcase.permissions import CASEWORK_ROLES
+
+from . import services
+from .models import ObservationSource, OutcomeMetric, OutcomeObservation, ServiceEpisode
+from .selectors import services_for_user
+
+SERVICE_ROLES = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
+IMPORT_ROLES = {Role.COORDINATOR, Role.ADMIN}
+
+
+class EpisodeSerializer(serializers.ModelSerializer):
+    service = serializers.CharField(source="service.code", read_only=True)
+
+    class Meta:
+        model = ServiceEpisode
+        fields = ["id", "family", "enrollment", "child", "service", "provider", "start_date", "end_date", "status"]
+
+
+class EpisodeInput(serializers.Serializer):
+    family = VisibleFamilyField()
+    enrollment = serializers.IntegerField()
+    service = serializers.IntegerField()
+    child = serializers.IntegerField(required=False, allow_null=True, default=None)
+    start_date = serializers.DateField()
+    end_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        family, user = attrs["family"], self.context["request"].user
+        attrs["enrollment"] = Enrollment.objects.filter(family=family, pk=attrs["enrollment"]).first()
+        if attrs["enrollment"] is None:
+            raise serializers.ValidationError({"enrollment": [_("Ohjelmajakso ei kuulu tähän perheeseen.")]})
+        attrs["service"] = services_for_user(user=user, family=family).filter(pk=attrs["service"]).first()
+        if attrs["service"] is None:
+            raise serializers.ValidationError({"service": [_("Palvelu ei ole valittavissa tälle perheelle.")]})
+        if attrs.get("child") is not None:
+            attrs["child"] = family.children.filter(pk=attrs["child"]).first()
+            if attrs["child"] is None:
+                raise serializers.ValidationError({"child": [_("Lapsi ei kuulu tähän perheeseen.")]})
+        return attrs
+
+
+class EpisodeViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Service episodes. Provider workers see and log only their own provider's."""
+
+    permission_classes = [HasRole]
+    roles = write_roles = SERVICE_ROLES
+    queryset = ServiceEpisode.objects.none()  # for the schema; get_queryset scopes
+    serializer_class = EpisodeSerializer
+    filterset_fields = ["family", "provider", "status", "enrollment"]
+
+    def get_queryset(self):
+        user = self.request.user
+        episodes = ServiceEpisode.objects.filter(family__in=families_visible_to(user)).select_related("service")
+        if user.role == Role.PROVIDER_WORKER:
+            episodes = episodes.filter(provider_id=user.provider_id)
+        return episodes.order_by("-start_date", "-id")
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        log_api_read(request, family_ids=[r["family"] for r in response.data["results"]], basis="rajapinta: palvelut")
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        log_api_read(request, family_ids=[response.data["family"]], basis="rajapinta: palvelujakso")
+        return response
+
+    @extend_schema(request=EpisodeInput, responses={201: EpisodeSerializer})
+    def create(self, request, *args, **kwargs):
+        data = EpisodeInput(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        values = {key: value for key, value in data.validated_data.items() if key != "family"}
+        episode = services.episode_create(actor=request.user, **values)
+        return Response(self.get_serializer(episode).data, status=status.HTTP_201_CREATED)
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    metric = serializers.CharField(source="metric.code", read_only=True)
+    family = serializers.IntegerField(source="child.family_id", read_only=True)
+
+    class Meta:
+        model = OutcomeObservation
+        fields = ["id", "metric", "child", "family", "period_start", "period_end", "value", "source", "recorded_at"]
+
+
+class ObservationInput(serializers.Serializer):
+    metric = serializers.IntegerField()
+    child = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField(required=False, allow_null=True, default=None)
+    value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    source = serializers.ChoiceField(choices=ObservationSource.choices, default=ObservationSource.SOCIAL_WORKER)
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        attrs["child"] = Child.objects.filter(pk=attrs["child"], family__in=families_visible_to(user)).first()
+        if attrs["child"] is None:
+            raise serializers.ValidationError({"child": [_("Tuntematon lapsi.")]})
+        attrs["metric"] = OutcomeMetric.objects.filter(
+            pk=attrs["metric"], programme__in=programmes_for_user(user)
+        ).first()
+        if attrs["metric"] is None:
+            raise serializers.ValidationError({"metric": [_("Tuntematon mittari.")]})
+        return attrs
+
+
+class ObservationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    permission_classes = [HasRole]
+    roles = write_roles = CASEWORK_ROLES
+    queryset = OutcomeObservation.objects.none()
+    serializer_class = ObservationSerializer
+    filterset_fields = {"metric": ["exact"], "child": ["exact"], "period_start": ["gte", "lte"], "source": ["exact"]}
+
+    def get_queryset(self):
+        return (
+            OutcomeObservation.objects.filter(child__family__in=families_visible_to(self.request.user))
+            .select_related("metric", "child")
+            .order_by("-period_start", "-id")
+        )
+
+    def get_permissions(self):
+        if self.action == "import_rows":
+            self.write_roles = IMPORT_ROLES
+        return super().get_permissions()
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        log_api_read(request, family_ids=[r["family"] for r in response.data["results"]], basis="rajapinta: havainnot")
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        log_api_read(request, family_ids=[response.data["family"]], basis="rajapinta: havainto")
+        return response
+
+    @extend_schema(request=ObservationInput, responses={201: ObservationSerializer})
+    def create(self, request, *args, **kwargs):
+        data = ObservationInput(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        observation = services.observation_create(actor=request.user, **data.validated_data)
+        return Response(self.get_serializer(observation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("programme", int, required=True, description="The programme of the metrics")],
+        request={
+            "multipart/form-data": inline_serializer("ObservationImportFile", {"file": serializers.FileField()}),
+            "application/json": inline_serializer(
+                "ObservationImportRows",
+                {"rows": serializers.ListField(child=serializers.DictField(child=serializers.CharField()))},
+            ),
+        },
+        responses={
+            201: inline_serializer("ObservationImportDone", {"imported": serializers.IntegerField()}),
+        },
+        description=(
+            "Bulk import of outcome observations, as a register extract comes: a CSV file (columns identity_code, "
+            'metric, period_start, period_end, value, source) or JSON {"rows": [...]}. Every row is checked; '
+            "a file with any bad row imports nothing and the answer names each bad row."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, JSONParser])
+    def import_rows(self, request):
+        programme = _import_programme(request)
+        rows = _import_rows(request)
+        children = Child.objects.filter(family__in=families_visible_to(request.user))
+        report = services.observations_import(actor=request.user, programme=programme, rows=rows, children=children)
+        if report.imported == 0:
+            return Response(
+                {
+                    "code": "import_refused",
+                    "message": str(_("Tiedostossa on virheellisiä rivejä; mitään ei tuotu.")),
+                    "imported": 0,
+                    "errors": [{"row": r.row, "errors": r.errors} for r in report.error_rows],
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response({"imported": report.imported}, status=status.HTTP_201_CREATED)
+
+
+def _import_programme(request):
+    try:
+        pk = int(request.query_params.get("programme", ""))
+    except ValueError:
+        raise serializers.ValidationError({"programme": [_("Anna ohjelman tunniste.")]}) from None
+    programme = programmes_for_user(request.user).filter(pk=pk).first()
+    if programme is None:
+        raise serializers.ValidationError({"programme": [_("Tuntematon ohjelma.")]})
+    return programme
+
+
+def _import_rows(request) -> list:
+    upload = request.FILES.get("file")
+    if upload is not None:
+        if upload.size > settings.OBSERVATION_IMPORT_MAX_BYTES:
+            raise serializers.ValidationError({"file": [_("Tiedosto on liian suuri.")]})
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise serializers.ValidationError({"file": [_("Tiedoston merkistön on oltava UTF-8.")]}) from None
+        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t") if text.strip() else csv.excel
+        rows = list(csv.DictReader(io.StringIO(text), dialect=dialect))
+    else:
+        rows = request.data.get("rows") if isinstance(request.data, dict) else None
+        if not isinstance(rows, list):
+            raise serializers.ValidationError({"rows": [_("Lähetä CSV-tiedosto kentässä file tai JSON-lista rows.")]})
+    if not rows:
+        raise serializers.ValidationError({"rows": [_("Tiedostossa ei ole rivejä.")]})
+    if len(rows) > settings.OBSERVATION_IMPORT_MAX_ROWS:
+        raise serializers.ValidationError(
+            {"rows": [_("Enintään %(n)s riviä kerralla.") % {"n": settings.OBSERVATION_IMPORT_MAX_ROWS}]}
+        )
+    return rows
