@@ -10,12 +10,23 @@ from django.utils.safestring import SafeString, mark_safe
 
 
 def bar_chart_svg(
-    *, title: str, description: str, data: Sequence[tuple[str, int | Decimal]], width: int = 720, height: int = 240
+    *,
+    title: str,
+    description: str,
+    data: Sequence[tuple[str, int | Decimal | str | None]],
+    width: int = 720,
+    height: int = 240,
+    peak: float | None = None,
 ) -> SafeString:
-    """A vertical bar chart. Labels are shown under every n-th bar so they never overlap."""
-    left, bottom, top = 40, 40, 20
+    """A vertical bar chart. Labels are shown under every n-th bar so they never overlap.
+
+    A value that is not a number (e.g. a suppressed "<5") draws no bar; its tooltip shows the value as given.
+    `peak` puts several charts on one scale.
+    """
+    left, bottom, top = 64, 40, 20
     plot_w, plot_h = width - left - 10, height - bottom - top
-    peak = max((float(value) for _, value in data), default=0) or 1
+    numbers = [float(value) for _, value in data if isinstance(value, (int, float, Decimal))]
+    peak = peak or max(numbers, default=0) or 1
     step = plot_w / max(len(data), 1)
     label_every = max(1, int(len(data) / 12) + (len(data) % 12 > 0))
     parts = [
@@ -38,7 +49,7 @@ def bar_chart_svg(
         format_html('<text x="{}" y="{}" class="tick" text-anchor="end">0</text>', left - 4, top + plot_h),
     ]
     for index, (label, value) in enumerate(data):
-        bar_h = plot_h * float(value) / peak
+        bar_h = plot_h * max(float(value), 0) / peak if isinstance(value, (int, float, Decimal)) else 0
         x = left + index * step + step * 0.1
         parts.append(
             format_html(
@@ -69,6 +80,8 @@ def _px(value: float) -> str:
 
 
 def _fmt(value) -> str:
+    if not isinstance(value, (int, float, Decimal)):
+        return str(value)
     number = float(value)
     return f"{number:,.0f}".replace(",", "\u00a0") if number >= 1000 else f"{number:g}"
 

@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "fund"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("overview.csv", views.overview_csv, name="overview_csv"),
+    path("programmes/<int:pk>/", views.programme_detail, name="programme"),
+    path("programmes/<int:pk>/years.csv", views.programme_years_csv, name="years_csv"),
+    path("programmes/<int:pk>/statement.csv", views.programme_statement_csv, name="statement_csv"),
+    path("programmes/<int:pk>/report.pdf", views.programme_report_pdf, name="report_pdf"),
+]

@@ -5,6 +5,7 @@ README's run command) and ``test`` (pytest). Only demo and test may run without 
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -252,4 +253,6 @@ PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
 SIBCASE = {
     # Records about services for families with children are kept 30 years after the case closes.
     "RETENTION_YEARS": 30,
+    # Fund reports' projection: the savings rate per child-year so far, times these factors.
+    "PROJECTION_SCENARIOS": {"optimistic": Decimal("1.25"), "pessimistic": Decimal("0.50")},
 }
