@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -113,30 +113,51 @@ def family_find_by_identity_code(*, user: User, identity_code: str) -> Family | 
     return families_visible_to(user).filter(pk=owner.family_id).first()
 
 
-def caseload_for_worker(*, user: User) -> list[Family]:
-    """Families with an open enrollment, each with the next steps the worker should take."""
+CASELOAD_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Caseload:
+    families: list[Family]
+    total: int
+
+
+def caseload_for_worker(*, user: User, limit: int = CASELOAD_LIMIT) -> Caseload:
+    """The worker's own families with an open enrollment (the ones they registered, referred or enrolled), each
+    with its next steps; most recently enrolled first, at most `limit` (the family list has the rest)."""
     from outcomes.models import ServiceEpisode, ServiceNeedsAssessment
 
+    open_statuses = [EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED]
+    own = (
+        Q(created_by=user)
+        | Q(Exists(Enrollment.objects.filter(family=OuterRef("pk"), recorded_by=user)))
+        | Q(Exists(Referral.objects.filter(family=OuterRef("pk"), created_by=user)))
+    )
     families = (
         families_visible_to(user)
-        .filter(enrollments__status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED])
-        .distinct()
+        .filter(own)
+        .filter(Exists(Enrollment.objects.filter(family=OuterRef("pk"), status__in=open_statuses)))
         .annotate(
             has_assessment=Exists(ServiceNeedsAssessment.objects.filter(family=OuterRef("pk"))),
             has_episode=Exists(ServiceEpisode.objects.filter(family=OuterRef("pk"))),
+            last_enrolled=Subquery(
+                Enrollment.objects.filter(family=OuterRef("pk"), status__in=open_statuses)
+                .order_by("-enrolled_on")
+                .values("enrolled_on")[:1]
+            ),
         )
         .prefetch_related(
             Prefetch(
                 "enrollments",
-                queryset=Enrollment.objects.filter(status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED])
+                queryset=Enrollment.objects.filter(status__in=open_statuses)
                 .select_related("programme")
                 .order_by("-enrolled_on"),
                 to_attr="open_enrollments",
             )
         )
-        .order_by("reference")
+        .order_by("-last_enrolled", "reference")
     )
-    return list(families)
+    return Caseload(families=list(families[:limit]), total=families.count())
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,14 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict = {}
     if request.user.role in (Role.SOCIAL_WORKER, Role.COORDINATOR):
         caseload = caseload_for_worker(user=request.user)
-        context["caseload"] = caseload
+        context["caseload"] = caseload.families
+        context["caseload_total"] = caseload.total
         context["recent"] = AuditEvent.objects.filter(actor=request.user).order_by("-occurred_at")[:10]
         access_log_record_many(
             user=request.user,
             action=AccessAction.LIST,
             basis="asiakassuhde: oma asiakaslista",
-            family_ids=[family.pk for family in caseload],
+            family_ids=[family.pk for family in caseload.families],
             path=request.path,
         )
     return render(request, "home.html", context)

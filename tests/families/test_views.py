@@ -292,3 +292,26 @@ def test_family_page_queries_do_not_grow_with_events(worker_client, family, prog
         ConsentFactory(guardian=GuardianFactory(family=family), programme=programme)
     with django_assert_max_num_queries(len(small.captured_queries)):
         worker_client.get(reverse("families:detail", args=[family.pk]))
+
+
+def test_caseload_shows_the_workers_own_families_only(client, social_worker, municipality):
+    from families.selectors import caseload_for_worker
+
+    from ..factories import EnrollmentFactory, FamilyFactory
+
+    mine = FamilyFactory(municipality=municipality, created_by=social_worker)
+    EnrollmentFactory(family=mine)
+    colleagues = FamilyFactory(municipality=municipality)
+    EnrollmentFactory(family=colleagues)
+    assert [family.pk for family in caseload_for_worker(user=social_worker).families] == [mine.pk]
+
+
+def test_caseload_is_bounded_and_says_how_many_more(social_worker, municipality):
+    from families.selectors import caseload_for_worker
+
+    from ..factories import EnrollmentFactory, FamilyFactory
+
+    for _ in range(4):
+        EnrollmentFactory(family=FamilyFactory(municipality=municipality, created_by=social_worker))
+    caseload = caseload_for_worker(user=social_worker, limit=3)
+    assert (len(caseload.families), caseload.total) == (3, 4)
