@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Min, QuerySet, Sum
 from django.http import Http404
 
 from outcomes.models import MetricUnitCost
@@ -78,9 +78,12 @@ def statement_child_cohort(*, statement: PaymentStatement) -> QuerySet:
     last_day = _last_counted_day(statement.programme, statement.period_start, statement.period_end)
     return (
         cohort_children(programme=statement.programme, last_day=last_day)
-        .annotate(span=exposure_days_expression(period_start=statement.period_start, last_day=last_day))
-        .values("pk", "family_id", "cohort_start", "span")
-        .order_by("pk")
+        .values("child_id", "child__family_id")
+        .annotate(
+            cohort_start=Min("enrollment__enrolled_on"),
+            span=exposure_days_expression(period_start=statement.period_start, last_day=last_day),
+        )
+        .order_by("child_id")
     )
 
 
@@ -90,7 +93,7 @@ def statement_child_rows(*, statement: PaymentStatement, cohort_rows: list[dict]
     Recomputed from today's data: for a frozen statement, later data shows here but not in its totals.
     """
     last_day = _last_counted_day(statement.programme, statement.period_start, statement.period_end)
-    ids = [row["pk"] for row in cohort_rows]
+    ids = [row["child_id"] for row in cohort_rows]
     groups = list(
         cohort_observations(programme=statement.programme, period_start=statement.period_start, last_day=last_day)
         .filter(child_id__in=ids)
@@ -112,11 +115,11 @@ def statement_child_rows(*, statement: PaymentStatement, cohort_rows: list[dict]
         counts[group["child_id"]] = counts.get(group["child_id"], 0) + group["observations"]
     return [
         ChildRow(
-            pseudonym=pseudonym("child", row["pk"]),
+            pseudonym=pseudonym("child", row["child_id"]),
             cohort_start=row["cohort_start"],
             exposure_days=row["span"].days + 1,
-            observation_count=counts.get(row["pk"], 0),
-            actual_cost=cost.get(row["pk"], Decimal("0.00")),
+            observation_count=counts.get(row["child_id"], 0),
+            actual_cost=cost.get(row["child_id"], Decimal("0.00")),
         )
         for row in cohort_rows
     ]

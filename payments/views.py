@@ -190,7 +190,7 @@ def statement_children(request: HttpRequest, pk: int) -> HttpResponse:
         user=request.user,
         action=AccessAction.LIST,
         basis="tulosperusteisen maksun arviointi: laskelman lapsikohtainen erittely (pseudonyymi)",
-        family_ids=[row["family_id"] for row in cohort_rows],
+        family_ids=[row["child__family_id"] for row in cohort_rows],
         path=request.get_full_path(),
     )
     return render(request, "payments/statement_children.html", {"statement": statement, "page": page, "rows": rows})

@@ -25,8 +25,10 @@ from django.db.models import (
     Count,
     DateField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -37,7 +39,7 @@ from django.db.models import (
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
-from families.models import Child, Enrollment, EnrollmentStatus
+from families.models import Enrollment, EnrollmentStatus
 from outcomes.models import MetricUnitCost, OutcomeMetric, OutcomeObservation
 from programs.models import Programme
 from sibcase.errors import DomainError, Problem
@@ -166,13 +168,14 @@ def check_period(period_start: datetime.date, period_end: datetime.date) -> None
         )
 
 
-def _first_enrollment(programme: Programme, child_ref: str) -> Subquery:
-    return Subquery(
-        Enrollment.objects.filter(programme=programme, children=OuterRef(child_ref))
-        .exclude(status=EnrollmentStatus.WAITLISTED)
-        .order_by("enrolled_on")
-        .values("enrolled_on")[:1],
-        output_field=DateField(),
+def cohort_memberships(*, programme: Programme) -> QuerySet:
+    """One row per child ever enrolled (not merely waitlisted) in the programme: `child_id` and `cohort_start`,
+    the first enrollment date. Grouped over the enrollment–child table, so PostgreSQL aggregates in one pass."""
+    return (
+        Enrollment.children.through.objects.filter(enrollment__programme=programme)
+        .exclude(enrollment__status=EnrollmentStatus.WAITLISTED)
+        .values("child_id")
+        .annotate(cohort_start=Min("enrollment__enrolled_on"))
     )
 
 
@@ -183,11 +186,9 @@ def _last_counted_day(programme: Programme, period_start: datetime.date, period_
     return last_day
 
 
-def cohort_children(*, programme: Programme, last_day: datetime.date) -> QuerySet[Child]:
-    """Every child ever enrolled in the programme by `last_day`, annotated with `cohort_start`."""
-    return Child.objects.annotate(cohort_start=_first_enrollment(programme, "pk")).filter(
-        cohort_start__isnull=False, cohort_start__lte=last_day
-    )
+def cohort_children(*, programme: Programme, last_day: datetime.date) -> QuerySet:
+    """The cohort as of `last_day`: every child enrolled by then, with `child_id` and `cohort_start`."""
+    return cohort_memberships(programme=programme).filter(cohort_start__lte=last_day)
 
 
 def cohort_observations(
@@ -195,6 +196,9 @@ def cohort_observations(
 ) -> QuerySet[OutcomeObservation]:
     """Cost-bearing observations of the cohort starting in the period (and not before the child's enrollment),
     annotated with `unit_cost_from`: the start of the unit-cost version valid on the observation's start date."""
+    enrolled_by_then = Enrollment.objects.filter(
+        programme=programme, children=OuterRef("child_id"), enrolled_on__lte=OuterRef("period_start")
+    ).exclude(status=EnrollmentStatus.WAITLISTED)
     return (
         OutcomeObservation.objects.filter(
             metric__programme=programme,
@@ -202,8 +206,7 @@ def cohort_observations(
             period_start__gte=period_start,
             period_start__lte=last_day,
         )
-        .annotate(cohort_start=_first_enrollment(programme, "child_id"))
-        .filter(cohort_start__isnull=False, period_start__gte=F("cohort_start"))
+        .filter(Exists(enrolled_by_then))
         .annotate(
             unit_cost_from=Subquery(
                 MetricUnitCost.objects.filter(metric=OuterRef("metric_id"), valid_from__lte=OuterRef("period_start"))
@@ -229,7 +232,7 @@ def period_figures(
     check_period(period_start, period_end)
     last_day = _last_counted_day(programme, period_start, period_end)
     exposure = cohort_children(programme=programme, last_day=last_day).aggregate(
-        children=Count("id"), days=Sum(exposure_days_expression(period_start=period_start, last_day=last_day))
+        children=Count("child_id"), days=Sum(exposure_days_expression(period_start=period_start, last_day=last_day))
     )
     children = exposure["children"] or 0
     # Each child's span is inclusive of both ends: add one day per child.
