@@ -12,7 +12,7 @@ and an API token user, and prints requests/s and p50/p95/p99 latency per URL. Th
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
+import http.client
 import os
 import re
 import secrets
@@ -40,26 +40,45 @@ PASSWORD = "sibcase-demo-2026"  # noqa: S105 - the demo logins' published passwo
 
 
 def login(username: str) -> str:
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.addheaders = [("X-Forwarded-Proto", "https")]
-    page = opener.open(f"{BASE}/login/").read().decode()
+    """Log in like a browser behind the TLS proxy. Cookies are Secure, so they are carried by hand over loopback."""
+    connection = http.client.HTTPConnection("127.0.0.1", PORT)
+    proxy = {"X-Forwarded-Proto": "https"}
+    connection.request("GET", "/login/", headers=proxy)
+    response = connection.getresponse()
+    page = response.read().decode()
+    csrf_cookie = re.search(r"(__Host-csrftoken=[^;]+)", response.getheader("Set-Cookie", "")).group(1)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}).encode()
-    request = urllib.request.Request(  # noqa: S310 - loopback http only
-        f"{BASE}/login/", data=data, headers={"Referer": f"https://127.0.0.1:{PORT}/login/"}
-    )
-    opener.open(request).read()
-    cookies = {c.name: c.value for c in jar}
-    if "sessionid" not in cookies:
-        sys.exit(f"login failed for {username}")
-    return f"sessionid={cookies['sessionid']}"
+    body = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
+    headers = {
+        **proxy,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Cookie": csrf_cookie,
+        "Referer": f"https://127.0.0.1:{PORT}/login/",
+    }
+    connection.request("POST", "/login/", body=body, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    session = re.search(r"(__Host-sessionid=[^;]+)", ", ".join(response.headers.get_all("Set-Cookie") or []))
+    if response.status != 302 or session is None:
+        sys.exit(f"login failed for {username}: HTTP {response.status}")
+    return session.group(1)
 
 
 def wrk(url: str, header: str, args) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA)
-    command = ["wrk", "-t", "2", "-c", str(args.connections), "-d", f"{args.duration}s", "-s", script.name, "--latency"]
+    command = [
+        "wrk",
+        "-t",
+        str(min(2, args.connections)),
+        "-c",
+        str(args.connections),
+        "-d",
+        f"{args.duration}s",
+        "-s",
+        script.name,
+        "--latency",
+    ]
     command += ["-H", "X-Forwarded-Proto: https", "-H", header, url]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     requests, seconds, p50, p95, p99, errors = re.search(r"RESULT (.*)", output).group(1).split()
@@ -117,8 +136,10 @@ def main() -> None:
     try:
         for _ in range(50):
             try:
-                urllib.request.urlopen(f"{BASE}/healthz", timeout=1)  # noqa: S310 - loopback
-                break
+                probe = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
+                probe.request("GET", "/healthz", headers={"X-Forwarded-Proto": "https"})
+                if probe.getresponse().status == 200:
+                    break
             except OSError:
                 time.sleep(0.2)
         worker = login("demo-sosiaalityo-helsinki")

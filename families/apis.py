@@ -126,7 +126,7 @@ class FamilyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             families_visible_to(self.request.user)
             .select_related("municipality")
             .prefetch_related("children", "guardians")
-            .order_by("-created_at", "-id")
+            .order_by("-id")  # newest first, on the primary key index
         )
 
     def list(self, request, *args, **kwargs):

@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from families.models import Enrollment, EnrollmentStatus
 from outcomes.models import OutcomeMetric, OutcomeObservation, ServiceEpisode
@@ -66,6 +68,15 @@ def _cohort_counts() -> dict[int, dict[str, int]]:
 
 
 def fund_overview() -> list[ProgrammeFigures]:
+    """fund_overview_compute, cached for FUND_REPORT_CACHE_SECONDS: the aggregates scan every observation and
+    episode, and hold no personal data, so a few minutes' staleness is the right trade (0 turns caching off)."""
+    seconds = settings.SIBCASE["FUND_REPORT_CACHE_SECONDS"]
+    if not seconds:
+        return fund_overview_compute()
+    return cache.get_or_set(f"fund-overview:{get_language()}", fund_overview_compute, seconds)
+
+
+def fund_overview_compute() -> list[ProgrammeFigures]:
     """One row per programme: the cohort, services delivered, outcome events, costs, savings and payments."""
     programmes = list(Programme.objects.select_related("municipality").order_by("municipality__name_fi", "name_fi"))
     cohorts = _cohort_counts()

@@ -254,5 +254,7 @@ SIBCASE = {
     # Records about services for families with children are kept 30 years after the case closes.
     "RETENTION_YEARS": 30,
     # Fund reports' projection: the savings rate per child-year so far, times these factors.
+    # The fund overview's aggregates are recomputed at most this often (seconds; 0: every request).
+    "FUND_REPORT_CACHE_SECONDS": env.int("FUND_REPORT_CACHE_SECONDS", default=300),
     "PROJECTION_SCENARIOS": {"optimistic": Decimal("1.25"), "pessimistic": Decimal("0.50")},
 }

@@ -15,3 +15,5 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # Suites and schemathesis make many requests in a minute; the throttle itself is tested with its own rates.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "100000/minute"}}  # noqa: F405
+# Tests measure the fund overview's real queries; the cache has its own test.
+SIBCASE = {**SIBCASE, "FUND_REPORT_CACHE_SECONDS": 0}  # noqa: F405

@@ -201,3 +201,14 @@ def test_observations_count_as_outcome_events(larger_example):
         OutcomeObservationFactory(metric=larger_example["open_care"], child=kid)
     row = next(r for r in fund_overview() if r.programme == larger_example["programme"])
     assert sorted(row.events_by_metric.values()) == [7, 7]
+
+
+def test_overview_aggregates_are_cached_when_configured(settings, larger_example, django_assert_num_queries):
+    from django.core.cache import cache
+
+    settings.SIBCASE = {**settings.SIBCASE, "FUND_REPORT_CACHE_SECONDS": 60}
+    cache.clear()
+    fund_overview()
+    with django_assert_num_queries(0):
+        fund_overview()
+    cache.clear()
