@@ -358,6 +358,10 @@ def _enrollment_create_locked(
                 new={"enrolled_on": enrolled_on, "cutoff": programme.enrollment_cutoff},
                 reason=enrollment.backdating_reason,
             )
+        # The cohort changed: the coordinators' preview for this quarter is recalculated in the background.
+        from payments.services.runs import preview_refresh_request
+
+        enrollment.preview_run = preview_refresh_request(actor=actor, programme=programme)
     return enrollment
 
 

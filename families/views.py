@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from payments.selectors import run_dispatch_delayed
 from programs.selectors import programmes_for_user
 from sibcase.audit import access_log_record, access_log_record_many
 from sibcase.errors import DomainError
@@ -328,6 +329,14 @@ def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 _("Perhe otettiin mukaan ohjelmaan (%(status)s).") % {"status": enrollment.get_status_display()},
             )
+            if run_dispatch_delayed(enrollment.preview_run):
+                messages.warning(
+                    request,
+                    _(
+                        "Ohjelman ennakkolaskelman päivitys viivästyy, koska taustapalvelu ei ole juuri nyt "
+                        "käytettävissä. Se tehdään automaattisesti myöhemmin; mukaanotto on tallennettu."
+                    ),
+                )
             return redirect("families:detail", pk=family.pk)
     return _form_page(request, family=family, form=form, title=_("Ota perhe mukaan ohjelmaan"), submit=_("Tallenna"))
 

@@ -11,7 +11,7 @@ from django.http import Http404
 
 from outcomes.models import MetricUnitCost
 from programs.models import Programme
-from sibcase.models import Role, User
+from sibcase.models import OutboxMessage, OutboxStatus, Role, User
 from sibcase.money import round_cents
 from sibcase.pseudonym import pseudonym
 
@@ -53,6 +53,15 @@ def runs_for_user(*, user: User) -> QuerySet[PaymentRun]:
     return PaymentRun.objects.filter(programme__in=payment_programmes_for_user(user=user)).select_related(
         "programme__municipality", "requested_by", "statement"
     )
+
+
+def run_dispatch_delayed(run: PaymentRun | None) -> bool:
+    """True while the run is still waiting in the outbox because the broker was down when it was requested."""
+    if run is None:
+        return False
+    return OutboxMessage.objects.filter(
+        status=OutboxStatus.PENDING, task_name="payments.calculate_statement", kwargs__run_id=run.pk
+    ).exists()
 
 
 def run_get_for_user(*, user: User, pk: int) -> PaymentRun:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +15,7 @@ from sibcase.errors import DomainError, Problem
 from sibcase.models import User
 from sibcase.outbox import outbox_enqueue
 
-from ..models import PaymentRun, RunStatus, StatementKind
+from ..models import PaymentRun, PaymentTerms, RunStatus, StatementKind
 from .calculate import check_period
 from .statements import statement_calculate
 
@@ -37,6 +38,34 @@ def run_request(
             actor=actor, event_type="payment_run.requested", obj=run, new={"period_start": period_start, "kind": kind}
         )
     return run
+
+
+def preview_refresh_request(
+    *, actor: User | None, programme: Programme, today: datetime.date | None = None
+) -> PaymentRun | None:
+    """After a change to the cohort, recalculate the current quarter's preview in the background.
+
+    Skipped (None) when the quarter is outside the programme's follow-up or no payment terms cover it; a run
+    already queued for the same quarter is reused, so a burst of enrollments costs one calculation.
+    Call inside the caller's transaction: the run is handed to the workers after commit, through the outbox.
+    """
+    today = today or timezone.localdate()
+    start = datetime.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    end = (start + datetime.timedelta(days=95)).replace(day=1) - datetime.timedelta(days=1)
+    if start > programme.follow_up_end or end < programme.start_date:
+        return None
+    if (
+        not PaymentTerms.objects.filter(programme=programme, effective_from__lte=end)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=end))
+        .exists()
+    ):
+        return None
+    queued = PaymentRun.objects.filter(
+        programme=programme, kind=StatementKind.PREVIEW, period_start=start, period_end=end, status=RunStatus.QUEUED
+    ).first()
+    if queued is not None:
+        return queued
+    return run_request(actor=actor, programme=programme, kind=StatementKind.PREVIEW, period_start=start, period_end=end)
 
 
 def run_execute(*, run_id: int) -> PaymentRun | None:

@@ -225,3 +225,29 @@ def test_a_real_worker_computes_the_statement_through_redis(worked_example, use_
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+@pytest.mark.django_db
+def test_an_enrollment_queues_one_preview_run_for_the_current_quarter(
+    worked_example, django_capture_on_commit_callbacks
+):
+    from families.services import enrollment_create
+    from payments.services.runs import preview_refresh_request
+
+    from ..factories import ChildFactory, ConsentFactory, FamilyFactory, GuardianFactory
+
+    programme = worked_example["programme"]
+    family = FamilyFactory(municipality=programme.municipality)
+    ChildFactory(family=family)
+    ConsentFactory(guardian=GuardianFactory(family=family), programme=programme, given_on=D(2024, 1, 1))
+    enrollment = enrollment_create(actor=None, programme=programme, family=family, enrolled_on=D(2024, 2, 1))
+    run = enrollment.preview_run
+    assert (run.kind, run.status) == (StatementKind.PREVIEW, RunStatus.QUEUED)
+    assert preview_refresh_request(actor=None, programme=programme) == run  # a burst costs one calculation
+
+
+@pytest.mark.django_db
+def test_no_preview_run_without_payment_terms(db):
+    from payments.services.runs import preview_refresh_request
+
+    assert preview_refresh_request(actor=None, programme=ProgrammeFactory()) is None
