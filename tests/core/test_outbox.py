@@ -3,18 +3,16 @@
 These tests start a Redis server of their own on a spare port, so stopping it never disturbs anything else.
 """
 
-import shutil
-import socket
-import subprocess
 import time
 
 import pytest
-import redis
 from celery import shared_task
 from django.db import transaction
 
 from sibcase.models import OutboxMessage, OutboxStatus
 from sibcase.outbox import outbox_enqueue, outbox_relay_pending
+
+from ..support import RedisServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,54 +22,6 @@ CALLS: list[dict] = []
 @shared_task(name="tests.outbox_probe")
 def outbox_probe(**kwargs):
     CALLS.append(kwargs)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603
-            [
-                shutil.which("redis-server"),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        for _ in range(50):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.kill()
-            self.process.wait()
-
-    def queue_length(self) -> int:
-        return redis.Redis(port=self.port).llen("celery")
 
 
 @pytest.fixture

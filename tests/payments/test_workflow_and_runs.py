@@ -1,13 +1,9 @@
 import datetime
-import os
-import subprocess
-import sys
 import threading
-import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import redis
 from django.db import connection, connections
 
 from payments.models import PaymentRun, PaymentStatement, RunStatus, StatementKind, StatementStatus
@@ -17,6 +13,7 @@ from sibcase.errors import DomainError
 from sibcase.models import AuditEvent, Role
 
 from ..factories import PaymentTermsFactory, ProgrammeFactory, UserFactory
+from ..support import RedisServer, start_worker, stop_worker, wait_for
 
 D = datetime.date
 YEAR_2024 = {"kind": StatementKind.ANNUAL, "period_start": D(2024, 1, 1), "period_end": D(2024, 12, 31)}
@@ -184,47 +181,23 @@ def test_two_runs_for_the_same_period_at_once_leave_one_statement(worked_example
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_computes_the_statement_through_redis(worked_example, use_broker):
     """Not eager: the task goes through Redis to a `celery worker` process reading the test database."""
-    broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0] + "/9"
-    redis.Redis.from_url(broker).flushdb()
-    use_broker(broker)
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "sibcase.settings.test",
-        "CELERY_BROKER_URL": broker,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-    }
-    worker = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "sibcase", "worker", "--pool", "solo", "--loglevel", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    server = RedisServer()
+    server.start()
+    use_broker(server.url)
+    worker = start_worker(server.url)
     try:
         run = run_request(actor=None, programme=worked_example["programme"], **YEAR_2024)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            run.refresh_from_db()
-            if run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
-                break
-            time.sleep(0.5)
-        if run.status != RunStatus.SUCCEEDED:
-            worker.terminate()
-            output = worker.communicate(timeout=20)[0].decode(errors="replace")
-            from sibcase.models import OutboxMessage
 
-            outbox = list(OutboxMessage.objects.values_list("status", "last_error"))
-            queued = redis.Redis.from_url(broker).llen("celery")
-            pytest.fail(f"run {run.status}: {run.error}; outbox {outbox}; queued {queued}\n{output[-1500:]}")
-        assert run.statement.payable == worked_example["programme"].payment_statements.get().payable
+        def finished():
+            run.refresh_from_db()
+            return run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+        if not wait_for(finished) or run.status != RunStatus.SUCCEEDED:
+            pytest.fail(f"run {run.status}: {run.error}\n{stop_worker(worker)[-1500:]}")
+        assert run.statement.payable == Decimal("5023.88")
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_worker(worker)
+        server.stop()
 
 
 @pytest.mark.django_db
