@@ -18,7 +18,7 @@ from payments.selectors import run_dispatch_delayed
 from programs.selectors import programmes_for_user
 from sibcase.audit import access_log_record, access_log_record_many
 from sibcase.errors import DomainError
-from sibcase.forms import add_domain_error
+from sibcase.forms import add_domain_error, form_status
 from sibcase.models import AccessAction, Role
 from sibcase.permissions import CASEWORK_ROLES, PERSONAL_DATA_ROLES, can_see_identity_codes, require_role
 
@@ -203,6 +203,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
         request,
         "families/referral_form.html",
         {"form": form, "children_formset": children, "guardians_formset": guardians, "existing": existing},
+        status=form_status(form, children, guardians),
     )
 
 
@@ -238,6 +239,7 @@ def _form_page(request, *, family, form, title: str, submit: str, intro: str = "
         request,
         "families/form_page.html",
         {"family": family, "form": form, "title": title, "submit": submit, "intro": intro},
+        status=form_status(form),
     )
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from families.selectors import family_get_for_user
 from sibcase.errors import DomainError
-from sibcase.forms import add_domain_error
+from sibcase.forms import add_domain_error, form_status
 from sibcase.models import Role
 from sibcase.permissions import CASEWORK_ROLES, require_role
 
@@ -24,7 +24,10 @@ SERVICE_ROLES = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
 
 def _form_page(request, *, family, form, title: str, submit: str) -> HttpResponse:
     return render(
-        request, "families/form_page.html", {"family": family, "form": form, "title": title, "submit": submit}
+        request,
+        "families/form_page.html",
+        {"family": family, "form": form, "title": title, "submit": submit},
+        status=form_status(form),
     )
 
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from sibcase.audit import access_log_record_many
 from sibcase.charts import bar_chart_svg
 from sibcase.errors import DomainError
-from sibcase.forms import add_domain_error
+from sibcase.forms import add_domain_error, form_status
 from sibcase.models import AccessAction
 from sibcase.permissions import PROGRAMME_RULE_EDITORS, require_role
 
@@ -98,7 +98,12 @@ def window_edit(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Ilmoittautumisikkuna päivitettiin ja muutos kirjattiin."))
                 return redirect("programs:detail", pk=programme.pk)
-    return render(request, "programs/window_form.html", {"programme": programme, "form": form, "preview": preview})
+    return render(
+        request,
+        "programs/window_form.html",
+        {"programme": programme, "form": form, "preview": preview},
+        status=form_status(form),
+    )
 
 
 @login_required
@@ -124,7 +129,12 @@ def rule_edit(request: HttpRequest, pk: int, rule_pk: int | None = None) -> Http
         else:
             messages.success(request, _("Kelpoisuussääntö tallennettiin."))
             return redirect("programs:detail", pk=programme.pk)
-    return render(request, "programs/rule_form.html", {"programme": programme, "form": form, "rule": rule})
+    return render(
+        request,
+        "programs/rule_form.html",
+        {"programme": programme, "form": form, "rule": rule},
+        status=form_status(form),
+    )
 
 
 @login_required

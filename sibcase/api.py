@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, permissions, status
@@ -35,6 +35,11 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
                 "errors": [{**p.as_dict(), "field": exc.field_name} for p in exc.problems],
             },
             status=status.HTTP_409_CONFLICT if "already_enrolled" in exc.codes else status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"code": "too_large", "message": str(_("Pyyntö on liian suuri. Mitään ei tallennettu."))},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -108,6 +113,7 @@ ERROR_STATUSES = {
     "405": "Method not allowed",
     "406": "Not acceptable",
     "409": "Conflict with the current state",
+    "413": "Request too large",
     "415": "Unsupported media type",
     "429": "Too many requests",
     "500": "Server error; nothing was saved",

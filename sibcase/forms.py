@@ -57,3 +57,11 @@ class OnceTokenForm(forms.Form):
             tokens.remove(self.cleaned_data["form_token"])
             self.request.session[SESSION_KEY] = tokens
             self.request.session.modified = True
+
+
+def form_status(*forms) -> int:
+    """400 for a page re-shown because what was sent is invalid (the user's input is kept), else 200."""
+    invalid = any(
+        getattr(form, "is_bound", False) and (form.errors or getattr(form, "non_form_errors", list)()) for form in forms
+    )
+    return 400 if invalid else 200
