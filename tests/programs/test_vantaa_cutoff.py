@@ -208,3 +208,35 @@ def test_the_import_enrolls_a_clean_file(vantaa, worker, coordinator, tmp_path):
         stdout=io.StringIO(),
     )
     assert Enrollment.objects.get().backdating_approved_by == coordinator
+
+
+def test_the_api_refuses_the_same_enrollment(vantaa, worker, on_day):
+    from rest_framework.test import APIClient
+
+    on_day(D(2021, 9, 1))
+    api = APIClient()
+    api.force_authenticate(worker)
+    response = api.post(
+        reverse("api:enrollment-list"),
+        {"family": _family(vantaa).pk, "programme": vantaa.pk, "enrolled_on": "2021-09-01"},
+        format="json",
+    )
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["code"] == "enrollment_closed"
+    assert "Vantaan sosiaali- ja terveyslautakunta" in error["message"]
+    assert not Enrollment.objects.exists()
+
+
+def test_the_api_accepts_31_8_2021(vantaa, worker, on_day):
+    from rest_framework.test import APIClient
+
+    on_day(D(2021, 8, 31))
+    api = APIClient()
+    api.force_authenticate(worker)
+    response = api.post(
+        reverse("api:enrollment-list"),
+        {"family": _family(vantaa).pk, "programme": vantaa.pk, "enrolled_on": "2021-08-31"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
