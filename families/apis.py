@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from programs.selectors import programmes_for_user
-from sibcase.api import HasRole, log_api_read
+from sibcase.api import AccessLoggedReads, HasRole
 from sibcase.errors import DomainError, Problem
 from sibcase.models import Role
 from sibcase.permissions import CASEWORK_ROLES, can_see_identity_codes
@@ -111,7 +111,13 @@ def _programme_for(request, pk: int):
     return programme
 
 
-class FamilyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class FamilyViewSet(
+    AccessLoggedReads,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Families with their children and guardians. Creating one registers the family and its referral."""
 
     permission_classes = [HasRole]
@@ -129,15 +135,8 @@ class FamilyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             .order_by("-id")  # newest first, on the primary key index
         )
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        log_api_read(request, family_ids=[row["id"] for row in response.data["results"]], basis="rajapinta: perheet")
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        log_api_read(request, family_ids=[response.data["id"]], basis="rajapinta: perhe")
-        return response
+    access_family_field = "id"
+    access_basis = "rajapinta: perheet"
 
     @extend_schema(request=FamilyRegisterInput, responses={201: FamilySerializer})
     def create(self, request, *args, **kwargs):
@@ -179,7 +178,11 @@ class ReferralSerializer(serializers.ModelSerializer):
 
 
 class ReferralViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    AccessLoggedReads,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     permission_classes = [HasRole]
     roles = write_roles = CASEWORK_ROLES
@@ -192,15 +195,8 @@ class ReferralViewSet(
             "-referred_on", "-id"
         )
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        log_api_read(request, family_ids=[r["family"] for r in response.data["results"]], basis="rajapinta: ohjaukset")
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        log_api_read(request, family_ids=[response.data["family"]], basis="rajapinta: ohjaus")
-        return response
+    access_family_field = "family"
+    access_basis = "rajapinta: ohjaukset"
 
     def create(self, request, *args, **kwargs):
         data = ReferralInput(data=request.data, context={"request": request})
@@ -280,7 +276,11 @@ class ExitInput(serializers.Serializer):
 
 
 class EnrollmentViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    AccessLoggedReads,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Enrollments. Creating one goes through the same enrollment service as the web form (cutoffs, rules)."""
 
@@ -297,17 +297,8 @@ class EnrollmentViewSet(
             .order_by("-enrolled_on", "-id")
         )
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        log_api_read(
-            request, family_ids=[r["family"] for r in response.data["results"]], basis="rajapinta: ohjelmajaksot"
-        )
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        log_api_read(request, family_ids=[response.data["family"]], basis="rajapinta: ohjelmajakso")
-        return response
+    access_family_field = "family"
+    access_basis = "rajapinta: ohjelmajaksot"
 
     @extend_schema(request=EnrollmentInput, responses={201: EnrollmentSerializer})
     def create(self, request, *args, **kwargs):

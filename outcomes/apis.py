@@ -17,7 +17,7 @@ from families.apis import VisibleFamilyField
 from families.models import Child, Enrollment
 from families.selectors import families_visible_to
 from programs.selectors import programmes_for_user
-from sibcase.api import HasRole, log_api_read
+from sibcase.api import AccessLoggedReads, HasRole
 from sibcase.models import Role
 from sibcase.permissions import CASEWORK_ROLES
 
@@ -61,7 +61,11 @@ class EpisodeInput(serializers.Serializer):
 
 
 class EpisodeViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    AccessLoggedReads,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Service episodes. Provider workers see and log only their own provider's."""
 
@@ -78,15 +82,8 @@ class EpisodeViewSet(
             episodes = episodes.filter(provider_id=user.provider_id)
         return episodes.order_by("-start_date", "-id")
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        log_api_read(request, family_ids=[r["family"] for r in response.data["results"]], basis="rajapinta: palvelut")
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        log_api_read(request, family_ids=[response.data["family"]], basis="rajapinta: palvelujakso")
-        return response
+    access_family_field = "family"
+    access_basis = "rajapinta: palvelujaksot"
 
     @extend_schema(request=EpisodeInput, responses={201: EpisodeSerializer})
     def create(self, request, *args, **kwargs):
@@ -128,7 +125,11 @@ class ObservationInput(serializers.Serializer):
 
 
 class ObservationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    AccessLoggedReads,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     permission_classes = [HasRole]
     roles = write_roles = CASEWORK_ROLES
@@ -148,15 +149,8 @@ class ObservationViewSet(
             self.write_roles = IMPORT_ROLES
         return super().get_permissions()
 
-    def list(self, request, *args, **kwargs):
-        response = super().list(request, *args, **kwargs)
-        log_api_read(request, family_ids=[r["family"] for r in response.data["results"]], basis="rajapinta: havainnot")
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        log_api_read(request, family_ids=[response.data["family"]], basis="rajapinta: havainto")
-        return response
+    access_family_field = "family"
+    access_basis = "rajapinta: havainnot"
 
     @extend_schema(request=ObservationInput, responses={201: ObservationSerializer})
     def create(self, request, *args, **kwargs):

@@ -84,6 +84,27 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
 
+class AccessLoggedReads:
+    """ViewSet mixin: list and retrieve responses are written to the access log, one row per family shown.
+
+    `access_family_field` names the family id in the serialized rows ("id" for families, "family" otherwise).
+    """
+
+    access_family_field = "family"
+    access_basis = "rajapinta"
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        rows = response.data["results"] if isinstance(response.data, dict) else response.data
+        log_api_read(request, family_ids=[row[self.access_family_field] for row in rows], basis=self.access_basis)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        log_api_read(request, family_ids=[response.data[self.access_family_field]], basis=self.access_basis)
+        return response
+
+
 def log_api_read(request, *, family_ids: Iterable[int], basis: str) -> None:
     """An API response showing people's data is logged like a page: one row per family."""
     access_log_record_many(

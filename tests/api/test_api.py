@@ -293,3 +293,45 @@ def test_unknown_page_outside_the_api_is_html(client, social_worker):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def _personal_rows(family, programme, metric):
+    from ..factories import OutcomeObservationFactory, ReferralFactory, ServiceEpisodeFactory
+
+    enrollment = family.enrollments.get()
+    ReferralFactory(family=family, programme=programme)
+    ServiceEpisodeFactory(enrollment=enrollment, family=family)
+    OutcomeObservationFactory(metric=metric, child=family.children.first())
+
+
+@pytest.mark.parametrize("url_name", PERSONAL_LISTS)
+def test_every_personal_list_writes_the_access_log(api, social_worker, enrolled_family, programme, metric, url_name):
+    _personal_rows(enrolled_family, programme, metric)
+    api.force_authenticate(social_worker)
+    assert api.get(reverse(url_name)).json()["count"] >= 1
+    entry = AccessLogEntry.objects.get(user=social_worker)
+    assert (entry.action, entry.family_id) == (AccessAction.API_READ, enrolled_family.pk)
+
+
+@pytest.mark.parametrize("url_name", PERSONAL_LISTS)
+def test_list_endpoint_queries_do_not_grow_with_rows(
+    api, social_worker, municipality, programme, metric, url_name, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ..factories import ChildFactory, EnrollmentFactory, FamilyFactory
+
+    def add_family():
+        family = FamilyFactory(municipality=municipality)
+        EnrollmentFactory(family=family, programme=programme, children=[ChildFactory(family=family)])
+        _personal_rows(family, programme, metric)
+
+    add_family()
+    api.force_authenticate(social_worker)
+    with CaptureQueriesContext(connection) as few:
+        api.get(reverse(url_name))
+    for _ in range(15):
+        add_family()
+    with django_assert_max_num_queries(len(few)):
+        assert api.get(reverse(url_name)).json()["count"] == 16
