@@ -258,6 +258,7 @@ def enrollment_create(
     referral: Referral | None = None,
     backdating_approved_by: User | None = None,
     backdating_reason: str = "",
+    refresh_preview: bool = True,
 ) -> Enrollment:
     """Take a family into a programme, or refuse with a DomainError naming every reason. Nothing of the
     enrollment is saved on refusal; the refusal itself is recorded (codes only) for the coordinators' overview.
@@ -275,6 +276,7 @@ def enrollment_create(
             referral=referral,
             backdating_approved_by=backdating_approved_by,
             backdating_reason=backdating_reason,
+            refresh_preview=refresh_preview,
         )
     except DomainError as exc:
         enrollment_refusal_record(
@@ -293,6 +295,7 @@ def _enrollment_create_locked(
     referral: Referral | None,
     backdating_approved_by: User | None,
     backdating_reason: str,
+    refresh_preview: bool,
 ) -> Enrollment:
     with transaction.atomic():
         programme = Programme.objects.select_for_update().get(pk=programme.pk)
@@ -361,7 +364,7 @@ def _enrollment_create_locked(
         # The cohort changed: the coordinators' preview for this quarter is recalculated in the background.
         from payments.services.runs import preview_refresh_request
 
-        enrollment.preview_run = preview_refresh_request(actor=actor, programme=programme)
+        enrollment.preview_run = preview_refresh_request(actor=actor, programme=programme) if refresh_preview else None
     return enrollment
 
 

@@ -638,6 +638,7 @@ class Command(BaseCommand):
             referral=referral,
             backdating_approved_by=coordinator,
             backdating_reason="Demoaineiston historiallinen tuonti (ennen katkaisupäivää tehdyt päätökset).",
+            refresh_preview=False,  # the seeder calculates the statements itself at the end
         )
         services = list(programme.services.filter(provider__isnull=False))
         for service in services:
