@@ -22,7 +22,7 @@ from programs.models import Programme
 from sibcase.money import round_cents
 
 from ..models import PaymentStatement, PaymentTerms, StatementKind, StatementStatus
-from .suppression import SUPPRESSED, THRESHOLD, suppress, suppress_group
+from .suppression import HIDDEN, THRESHOLD, suppress, suppress_group
 
 ZERO = Decimal("0.00")
 
@@ -47,7 +47,7 @@ class ProgrammeFigures:
     @property
     def committed(self) -> Decimal | str:
         if self.suppressed:
-            return SUPPRESSED
+            return HIDDEN
         return self.paid + self.approved
 
     @property
@@ -118,7 +118,7 @@ def fund_overview_compute() -> list[ProgrammeFigures]:
         if 0 < cohort["children"] < THRESHOLD:
             figures.suppressed = True
             for name in ("child_years", "counterfactual", "actual", "savings", "paid", "approved", "pending"):
-                setattr(figures, name, SUPPRESSED)
+                setattr(figures, name, HIDDEN)
             rows.append(figures)
             continue
         figures.episodes_by_provider = suppress_group(episodes.get(programme.pk, {}))
@@ -188,6 +188,8 @@ def programme_report(*, programme: Programme, year: int | None = None) -> Progra
     )
     first = programme.start_date.year
     last = max([first, *enrollments.keys()])
+    # The years add up to the cohort shown above: suppressed as one group.
+    by_year = suppress_group({year: enrollments.get(year, 0) for year in range(first, last + 1)})
     return ProgrammeReport(
         programme=programme,
         children=suppress(children),
@@ -195,7 +197,7 @@ def programme_report(*, programme: Programme, year: int | None = None) -> Progra
         statement=statement if not suppressed else None,
         line_counts=suppress_group({line.pk: line.observation_count for line in lines}),
         years=years,
-        enrollments_by_year=[(y, suppress(enrollments.get(y, 0))) for y in range(first, last + 1)],
+        enrollments_by_year=list(by_year.items()),
         total_cap=terms.total_cap if terms else None,
         assumptions=assumptions,
     )
@@ -268,7 +270,7 @@ def _years(programme, by_year, children, terms, suppressed) -> tuple[list[YearRo
     if suppressed:
         for row in rows:
             for name in ("child_years", "counterfactual", "actual", "savings", "payable", "cumulative"):
-                setattr(row, name, SUPPRESSED)
+                setattr(row, name, HIDDEN)
             row.low = row.high = None
-        assumptions = {**assumptions, "savings_per_child_year": SUPPRESSED, "cohort_children": SUPPRESSED}
+        assumptions = {**assumptions, "savings_per_child_year": HIDDEN, "cohort_children": suppress(children)}
     return rows, assumptions

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from payments.fund_reports.exports import csv_cell
 from payments.fund_reports.selectors import fund_overview, programme_report
-from payments.fund_reports.suppression import SUPPRESSED, suppress_group
+from payments.fund_reports.suppression import HIDDEN, SUPPRESSED, suppress_group
 from payments.services.statements import statement_calculate
 from sibcase.models import Role
 
@@ -56,7 +56,7 @@ def larger_example(worked_example):
 
 def test_a_cell_of_three_is_shown_as_under_five_and_its_complement_too():
     shown = suppress_group({"SOS-Lapsikylä": 3, "Diakonissalaitos": 12, "Kunta": 40})
-    assert shown == {"SOS-Lapsikylä": SUPPRESSED, "Diakonissalaitos": SUPPRESSED, "Kunta": 40}
+    assert shown == {"SOS-Lapsikylä": SUPPRESSED, "Diakonissalaitos": HIDDEN, "Kunta": 40}
 
 
 def test_two_suppressed_cells_need_no_complement():
@@ -70,10 +70,10 @@ def test_zero_and_five_are_shown():
 def test_a_programme_under_five_children_shows_no_figures(worked_example):
     statement_calculate(programme=worked_example["programme"], **YEAR_2024)
     row = next(r for r in fund_overview() if r.programme == worked_example["programme"])
-    assert (row.children, row.savings, row.paid) == (SUPPRESSED, SUPPRESSED, SUPPRESSED)
+    assert (row.children, row.savings, row.paid) == (SUPPRESSED, HIDDEN, HIDDEN)
     report = programme_report(programme=worked_example["programme"])
     assert report.suppressed and report.statement is None
-    assert all(year.payable == SUPPRESSED for year in report.years)
+    assert all(year.payable == HIDDEN for year in report.years)
 
 
 def test_overview_counts_cohort_and_money_of_a_larger_programme(larger_example):
@@ -93,7 +93,7 @@ def test_episodes_by_provider_suppress_a_small_provider_and_its_complement(large
     other = ServiceEpisodeFactory(enrollment=enrollments[0], family=enrollments[0].family)
     ServiceEpisodeFactory(enrollment=enrollments[1], family=enrollments[1].family, provider=other.provider)
     row = next(r for r in fund_overview() if r.programme == programme)
-    assert row.episodes_by_provider == {first.provider.name: SUPPRESSED, other.provider.name: SUPPRESSED}
+    assert row.episodes_by_provider == {first.provider.name: HIDDEN, other.provider.name: SUPPRESSED}
 
 
 def test_a_large_provider_next_to_a_zero_is_shown(larger_example):
@@ -212,3 +212,9 @@ def test_overview_aggregates_are_cached_when_configured(settings, larger_example
     with django_assert_num_queries(0):
         fund_overview()
     cache.clear()
+
+
+def test_enrollments_by_year_hide_the_complement_of_a_small_year(larger_example):
+    report = programme_report(programme=larger_example["programme"])
+    by_year = dict(report.enrollments_by_year)
+    assert (by_year[2023], by_year[2024]) == (HIDDEN, SUPPRESSED)  # 7 and 1 would give away each other with the total
