@@ -246,18 +246,12 @@ def test_statements_are_read_only_and_scoped(api, worked_example):
     assert api.get(reverse("api:payment-statement-detail", args=[statement.pk])).status_code == 404
 
 
-def test_throttling_answers_429_in_json(api, social_worker, settings):
-    from rest_framework.settings import api_settings
+def test_throttling_answers_429_in_json(api, social_worker, monkeypatch):
+    from django.core.cache import cache
     from rest_framework.throttling import UserRateThrottle
 
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"user": "2/minute", "anon": "1/minute"},
-    }
-    api_settings.reload()
-    UserRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    from django.core.cache import cache
-
+    # The rates are read once into the class; patch them there (monkeypatch restores them afterwards).
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "2/minute", "anon": "1/minute"})
     cache.clear()
     try:
         api.force_authenticate(social_worker)
