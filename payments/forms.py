@@ -15,7 +15,9 @@ from .models import StatementKind
 FIRST_YEAR, LAST_YEAR = 2019, 2032
 
 
-class RunRequestForm(forms.Form):
+class PeriodForm(forms.Form):
+    """A programme and a period: a year (annual) or one of its quarters (previews)."""
+
     programme = forms.ModelChoiceField(label=_("Ohjelma"), queryset=None, empty_label=None)
     kind = forms.ChoiceField(label=_("Laji"), choices=StatementKind.choices, initial=StatementKind.ANNUAL)
     year = forms.IntegerField(label=_("Vuosi"), min_value=FIRST_YEAR, max_value=LAST_YEAR)
@@ -56,6 +58,16 @@ class RunRequestForm(forms.Form):
             self.add_error("year", _("Kausi ei ole vielä alkanut."))
         data["period_start"], data["period_end"] = start, end
         return data
+
+
+class RunRequestForm(PeriodForm):
+    pass
+
+
+class ComparisonCostForm(PeriodForm):
+    cost_per_child_year = forms.DecimalField(
+        label=_("Vertailuryhmän kustannus lapsivuotta kohden (EUR)"), min_value=0, max_digits=14, decimal_places=2
+    )
 
 
 class PaidForm(forms.Form):

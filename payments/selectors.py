@@ -15,7 +15,7 @@ from sibcase.models import OutboxMessage, OutboxStatus, Role, User
 from sibcase.money import round_cents
 from sibcase.pseudonym import pseudonym
 
-from .models import PaymentRun, PaymentStatement
+from .models import ComparisonGroupCost, PaymentRun, PaymentStatement
 from .services.calculate import (
     _last_counted_day,
     cohort_children,
@@ -52,6 +52,14 @@ def statement_get_for_user(*, user: User, pk: int) -> PaymentStatement:
 def runs_for_user(*, user: User) -> QuerySet[PaymentRun]:
     return PaymentRun.objects.filter(programme__in=payment_programmes_for_user(user=user)).select_related(
         "programme__municipality", "requested_by", "statement"
+    )
+
+
+def comparison_costs_for_user(*, user: User) -> QuerySet[ComparisonGroupCost]:
+    return (
+        ComparisonGroupCost.objects.filter(programme__in=payment_programmes_for_user(user=user))
+        .select_related("programme", "entered_by")
+        .order_by("-period_start", "programme__name_fi")
     )
 
 

@@ -7,6 +7,7 @@ app_name = "payments"
 urlpatterns = [
     path("", views.statement_list, name="statement_list"),
     path("runs/", views.run_create, name="run_create"),
+    path("comparison-costs/", views.comparison_cost_create, name="comparison_cost_create"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("statements/<int:pk>/", views.statement_detail, name="statement_detail"),
     path("statements/<int:pk>/transition/", views.statement_transition_view, name="statement_transition"),

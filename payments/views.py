@@ -16,11 +16,18 @@ from sibcase.audit import access_log_record_many
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error
 from sibcase.models import AccessAction
-from sibcase.permissions import PAYMENT_CHILD_DETAIL_READERS, PAYMENT_WORKERS, has_role, require_role
+from sibcase.permissions import (
+    COMPARISON_COST_EDITORS,
+    PAYMENT_CHILD_DETAIL_READERS,
+    PAYMENT_WORKERS,
+    has_role,
+    require_role,
+)
 
-from .forms import PaidForm, RunRequestForm
+from .forms import ComparisonCostForm, PaidForm, RunRequestForm
 from .models import LineKind, StatementStatus
 from .selectors import (
+    comparison_costs_for_user,
     payment_programmes_for_user,
     run_get_for_user,
     runs_for_user,
@@ -29,6 +36,7 @@ from .selectors import (
     statement_get_for_user,
     statements_for_user,
 )
+from .services.comparison import comparison_cost_record
 from .services.runs import run_request
 from .services.statements import TRANSITIONS, statement_transition
 
@@ -45,13 +53,48 @@ def statement_list(request: HttpRequest) -> HttpResponse:
     return _list_page(request, page=page, form=form)
 
 
-def _list_page(request, *, page, form, status=200):
+def _list_page(request, *, page, form, comparison_form=None, status=200):
+    programmes = payment_programmes_for_user(user=request.user)
+    may_record = has_role(request.user, COMPARISON_COST_EDITORS)
     return render(
         request,
         "payments/statement_list.html",
-        {"page": page, "form": form, "runs": runs_for_user(user=request.user)[:RECENT_RUNS]},
+        {
+            "page": page,
+            "form": form,
+            "runs": runs_for_user(user=request.user)[:RECENT_RUNS],
+            "comparison_form": (comparison_form or ComparisonCostForm(programmes=programmes, prefix="cmp"))
+            if may_record
+            else None,
+            "comparison_costs": comparison_costs_for_user(user=request.user)[:RECENT_RUNS] if may_record else [],
+        },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def comparison_cost_create(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, COMPARISON_COST_EDITORS)
+    programmes = payment_programmes_for_user(user=request.user)
+    form = ComparisonCostForm(request.POST, programmes=programmes, prefix="cmp")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            comparison_cost_record(
+                actor=request.user,
+                programme=data["programme"],
+                period_start=data["period_start"],
+                period_end=data["period_end"],
+                cost_per_child_year=data["cost_per_child_year"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Vertailuryhmän kustannus kirjattiin."))
+            return redirect("payments:statement_list")
+    page = Paginator(statements_for_user(user=request.user), STATEMENTS_PER_PAGE).get_page(1)
+    return _list_page(request, page=page, form=RunRequestForm(programmes=programmes), comparison_form=form, status=400)
 
 
 @login_required

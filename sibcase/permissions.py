@@ -15,6 +15,8 @@ PROGRAMME_RULE_EDITORS = {Role.COORDINATOR, Role.ADMIN}
 PAYMENT_WORKERS = {Role.COORDINATOR, Role.EVALUATOR, Role.ADMIN}
 # A statement's per-child (pseudonymous) detail.
 PAYMENT_CHILD_DETAIL_READERS = {Role.EVALUATOR, Role.ADMIN}
+# The comparison-group cost per child-year is the evaluator's figure.
+COMPARISON_COST_EDITORS = {Role.EVALUATOR, Role.ADMIN}
 FUND_REPORT_READERS = {Role.FUND_MANAGER, Role.EVALUATOR, Role.COORDINATOR, Role.ADMIN}
 
 

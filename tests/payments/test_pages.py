@@ -196,3 +196,61 @@ def test_recalculating_a_draft_replaces_it(
     new = PaymentStatement.objects.get()
     assert new.pk != statement.pk
     assert new.payable == Decimal("5023.88")
+
+
+def test_evaluator_records_the_comparison_group_figure_and_the_calculation_uses_it(
+    client, evaluator, worked_example, django_capture_on_commit_callbacks
+):
+    from payments.models import ComparisonGroupCost
+    from sibcase.models import AuditEvent
+
+    worked_example["terms"].counterfactual_basis = "comparison_group"
+    worked_example["terms"].save()
+    client.force_login(evaluator)
+    response = client.post(
+        reverse("payments:comparison_cost_create"),
+        {
+            "cmp-programme": worked_example["programme"].pk,
+            "cmp-kind": "annual",
+            "cmp-year": 2024,
+            "cmp-quarter": "",
+            "cmp-cost_per_child_year": "7320.00",
+        },
+    )
+    assert response.status_code == 302
+    figure = ComparisonGroupCost.objects.get()
+    assert (figure.period_start, figure.period_end, figure.entered_by) == (D(2024, 1, 1), D(2024, 12, 31), evaluator)
+    assert AuditEvent.objects.filter(event_type="comparison_cost.recorded").exists()
+    statement = statement_calculate(programme=worked_example["programme"], **YEAR_2024)
+    assert statement.counterfactual_cost == Decimal("18320.00")  # 916 × 7,320 / 366
+
+
+def test_comparison_figure_of_an_approved_period_cannot_change(
+    client, evaluator, coordinator, statement, worked_example
+):
+    from payments.models import ComparisonGroupCost
+
+    statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
+    statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
+    client.force_login(evaluator)
+    response = client.post(
+        reverse("payments:comparison_cost_create"),
+        {
+            "cmp-programme": worked_example["programme"].pk,
+            "cmp-kind": "annual",
+            "cmp-year": 2024,
+            "cmp-quarter": "",
+            "cmp-cost_per_child_year": "1.00",
+        },
+    )
+    assert response.status_code == 400
+    assert "jo hyväksytty" in response.content.decode()
+    assert not ComparisonGroupCost.objects.exists()
+
+
+def test_coordinators_do_not_record_comparison_figures(client, coordinator, worked_example):
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("payments:comparison_cost_create"), {"cmp-programme": worked_example["programme"].pk}
+    )
+    assert response.status_code == 403
