@@ -21,9 +21,20 @@ class PaymentTermsAdmin(admin.ModelAdmin):
 
 @admin.register(ComparisonGroupCost)
 class ComparisonGroupCostAdmin(admin.ModelAdmin):
-    list_display = ["programme", "period_start", "period_end", "cost_per_child_year", "entered_by"]
+    """Read-only: figures are recorded on the payments page through comparison_cost_record (its rules, its audit)."""
+
+    list_display = ["programme", "period_start", "period_end", "cost_per_child_year", "entered_by", "entered_at"]
     list_filter = ["programme"]
     search_fields = ["programme__code"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class PaymentStatementLineInline(admin.TabularInline):
