@@ -6,12 +6,12 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from programs.selectors import programmes_for_user
-from sibcase.api import AccessLoggedReads, HasRole
+from sibcase.api_viewsets import PersonalRecordViewSet
 from sibcase.errors import DomainError, Problem
 from sibcase.models import Role
 from sibcase.permissions import CASEWORK_ROLES, can_see_identity_codes
@@ -111,16 +111,9 @@ def _programme_for(request, pk: int):
     return programme
 
 
-class FamilyViewSet(
-    AccessLoggedReads,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class FamilyViewSet(PersonalRecordViewSet):
     """Families with their children and guardians. Creating one registers the family and its referral."""
 
-    permission_classes = [HasRole]
     roles = FAMILY_READERS
     write_roles = CASEWORK_ROLES
     queryset = Family.objects.none()  # for the schema; get_queryset scopes
@@ -177,14 +170,7 @@ class ReferralSerializer(serializers.ModelSerializer):
         read_only_fields = ["status", "created_at"]
 
 
-class ReferralViewSet(
-    AccessLoggedReads,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
-    permission_classes = [HasRole]
+class ReferralViewSet(PersonalRecordViewSet):
     roles = write_roles = CASEWORK_ROLES
     queryset = Referral.objects.none()
     serializer_class = ReferralSerializer
@@ -275,16 +261,9 @@ class ExitInput(serializers.Serializer):
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class EnrollmentViewSet(
-    AccessLoggedReads,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class EnrollmentViewSet(PersonalRecordViewSet):
     """Enrollments. Creating one goes through the same enrollment service as the web form (cutoffs, rules)."""
 
-    permission_classes = [HasRole]
     roles = write_roles = CASEWORK_ROLES
     queryset = Enrollment.objects.none()
     serializer_class = EnrollmentSerializer

@@ -8,7 +8,7 @@ import io
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -17,7 +17,7 @@ from families.apis import VisibleFamilyField
 from families.models import Child, Enrollment
 from families.selectors import families_visible_to
 from programs.selectors import programmes_for_user
-from sibcase.api import AccessLoggedReads, HasRole
+from sibcase.api_viewsets import PersonalRecordViewSet
 from sibcase.models import Role
 from sibcase.permissions import CASEWORK_ROLES
 
@@ -60,16 +60,9 @@ class EpisodeInput(serializers.Serializer):
         return attrs
 
 
-class EpisodeViewSet(
-    AccessLoggedReads,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
+class EpisodeViewSet(PersonalRecordViewSet):
     """Service episodes. Provider workers see and log only their own provider's."""
 
-    permission_classes = [HasRole]
     roles = write_roles = SERVICE_ROLES
     queryset = ServiceEpisode.objects.none()  # for the schema; get_queryset scopes
     serializer_class = EpisodeSerializer
@@ -124,14 +117,7 @@ class ObservationInput(serializers.Serializer):
         return attrs
 
 
-class ObservationViewSet(
-    AccessLoggedReads,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
-    permission_classes = [HasRole]
+class ObservationViewSet(PersonalRecordViewSet):
     roles = write_roles = CASEWORK_ROLES
     queryset = OutcomeObservation.objects.none()
     serializer_class = ObservationSerializer
