@@ -29,7 +29,7 @@ from .models import (
     Referral,
     ReferralSource,
 )
-from .selectors import families_visible_to, family_find_by_identity_code, identity_code_owner
+from .selectors import families_visible_to, known_identity_code
 
 FAMILY_READERS = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
 
@@ -137,17 +137,17 @@ class FamilyViewSet(PersonalRecordViewSet):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         programme = _programme_for(request, values["programme"])
-        for person in [*values["children"], *values["guardians"]]:
-            if identity_code_owner(person["identity_code"]) is not None:
-                existing = family_find_by_identity_code(user=request.user, identity_code=person["identity_code"])
-                raise DomainError(
-                    Problem(
-                        "identity_code_known",
-                        _("Henkilötunnus on jo rekisterissä. Perhettä ei luotu uudelleen."),
-                        {"family_id": existing.pk} if existing else {},
-                    ),
-                    field_name="identity_code",
-                )
+        codes = [person["identity_code"] for person in [*values["children"], *values["guardians"]]]
+        known = known_identity_code(user=request.user, identity_codes=codes)
+        if known:
+            raise DomainError(
+                Problem(
+                    "identity_code_known",
+                    _("Henkilötunnus on jo rekisterissä. Perhettä ei luotu uudelleen."),
+                    {"family_id": known.family.pk} if known.family else {},
+                ),
+                field_name="identity_code",
+            )
         family = services.family_register(
             actor=request.user,
             programme=programme,

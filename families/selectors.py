@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -106,11 +107,25 @@ def family_search(
     )
 
 
+@dataclass(frozen=True)
+class KnownIdentityCode:
+    """An identity code already registered. `family` is None when the person is in a family the user may not see."""
+
+    family: Family | None
+
+
+def known_identity_code(*, user: User, identity_codes: Iterable[str]) -> KnownIdentityCode | None:
+    """Duplicate detection for new people: the first of the codes already registered, or None if all are new."""
+    for code in identity_codes:
+        owner = identity_code_owner(code)
+        if owner is not None:
+            return KnownIdentityCode(family=families_visible_to(user).filter(pk=owner.family_id).first())
+    return None
+
+
 def family_find_by_identity_code(*, user: User, identity_code: str) -> Family | None:
-    owner = identity_code_owner(identity_code)
-    if owner is None:
-        return None
-    return families_visible_to(user).filter(pk=owner.family_id).first()
+    known = known_identity_code(user=user, identity_codes=[identity_code])
+    return known.family if known else None
 
 
 CASELOAD_LIMIT = 50

@@ -40,7 +40,7 @@ from .selectors import (
     family_get_for_user,
     family_search,
     family_timeline,
-    identity_code_owner,
+    known_identity_code,
 )
 
 BASIS_CASEWORK = "asiakassuhde: Lapset SIB -ohjelman asiakastyö"
@@ -174,10 +174,10 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     existing = None
     if request.method == "POST" and form.is_valid() and children.is_valid() and guardians.is_valid():
         people = [f.cleaned_data for f in [*children.forms, *guardians.forms] if f.cleaned_data]
-        known = [owner for owner in (identity_code_owner(p["identity_code"]) for p in people) if owner is not None]
+        known = known_identity_code(user=request.user, identity_codes=[p["identity_code"] for p in people])
         if known:
             # Duplicate detection: show the family the code belongs to instead of creating a second one.
-            existing = family_find_by_identity_code(user=request.user, identity_code=known[0].identity_code)
+            existing = known.family
             form.add_error(
                 None,
                 _(
