@@ -80,8 +80,31 @@ class GuardianInput(ChildInput):
     employment_status = serializers.ChoiceField(choices=EmploymentStatus.choices, default=EmploymentStatus.UNKNOWN)
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleFamilyField(serializers.PrimaryKeyRelatedField):
+    """A family id the caller may see; any other id is 'does not exist', never 'not yours'."""
+
+    def get_queryset(self):
+        return families_visible_to(self.context["request"].user)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleProgrammeField(serializers.PrimaryKeyRelatedField):
+    """A programme the caller works with; any other id is "unknown programme"."""
+
+    default_error_messages = {
+        **serializers.PrimaryKeyRelatedField.default_error_messages,
+        "required": _("Anna ohjelman tunniste."),
+        "incorrect_type": _("Anna ohjelman tunniste."),
+        "does_not_exist": _("Tuntematon ohjelma."),
+    }
+
+    def get_queryset(self):
+        return programmes_for_user(self.context["request"].user)
+
+
 class FamilyRegisterInput(serializers.Serializer):
-    programme = serializers.IntegerField()
+    programme = VisibleProgrammeField()
     postal_code = serializers.RegexField(r"^\d{5}$", max_length=5)
     district = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     children = ChildInput(many=True, allow_empty=False, max_length=20)
@@ -102,13 +125,6 @@ class FamilyFilter(django_filters.FilterSet):
     class Meta:
         model = Family
         fields = ["programme", "status", "district", "reference", "postal_code"]
-
-
-def _programme_for(request, pk: int):
-    programme = programmes_for_user(request.user).filter(pk=pk).first()
-    if programme is None:
-        raise serializers.ValidationError({"programme": [_("Tuntematon ohjelma.")]})
-    return programme
 
 
 class FamilyViewSet(PersonalRecordViewSet):
@@ -133,10 +149,9 @@ class FamilyViewSet(PersonalRecordViewSet):
 
     @extend_schema(request=FamilyRegisterInput, responses={201: FamilySerializer})
     def create(self, request, *args, **kwargs):
-        data = FamilyRegisterInput(data=request.data)
+        data = FamilyRegisterInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        programme = _programme_for(request, values["programme"])
         codes = [person["identity_code"] for person in [*values["children"], *values["guardians"]]]
         known = known_identity_code(user=request.user, identity_codes=codes)
         if known:
@@ -150,7 +165,7 @@ class FamilyViewSet(PersonalRecordViewSet):
             )
         family = services.family_register(
             actor=request.user,
-            programme=programme,
+            programme=values["programme"],
             postal_code=values["postal_code"],
             district=values["district"],
             children=[dict(child) for child in values["children"]],
@@ -189,20 +204,6 @@ class ReferralViewSet(PersonalRecordViewSet):
         data.is_valid(raise_exception=True)
         referral = services.referral_create(actor=request.user, **data.validated_data)
         return Response(self.get_serializer(referral).data, status=status.HTTP_201_CREATED)
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleFamilyField(serializers.PrimaryKeyRelatedField):
-    """A family id the caller may see; any other id is 'does not exist', never 'not yours'."""
-
-    def get_queryset(self):
-        return families_visible_to(self.context["request"].user)
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class VisibleProgrammeField(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self):
-        return programmes_for_user(self.context["request"].user)
 
 
 class ReferralInput(serializers.Serializer):

@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from families.apis import VisibleFamilyField
+from families.apis import VisibleFamilyField, VisibleProgrammeField
 from families.models import Child, Enrollment
 from families.selectors import families_visible_to
 from programs.selectors import programmes_for_user
@@ -182,15 +182,14 @@ class ObservationViewSet(PersonalRecordViewSet):
         return Response({"imported": report.imported}, status=status.HTTP_201_CREATED)
 
 
+class ImportTarget(serializers.Serializer):
+    programme = VisibleProgrammeField()
+
+
 def _import_programme(request):
-    try:
-        pk = int(request.query_params.get("programme", ""))
-    except ValueError:
-        raise serializers.ValidationError({"programme": [_("Anna ohjelman tunniste.")]}) from None
-    programme = programmes_for_user(request.user).filter(pk=pk).first()
-    if programme is None:
-        raise serializers.ValidationError({"programme": [_("Tuntematon ohjelma.")]})
-    return programme
+    target = ImportTarget(data=request.query_params, context={"request": request})
+    target.is_valid(raise_exception=True)
+    return target.validated_data["programme"]
 
 
 def _import_rows(request) -> list:
