@@ -38,7 +38,7 @@ from .selectors import (
 )
 from .services.comparison import comparison_cost_record
 from .services.runs import run_request
-from .services.statements import TRANSITIONS, statement_transition
+from .services.statements import statement_transition, statement_transitions_for
 
 STATEMENTS_PER_PAGE = 25
 RECENT_RUNS = 15
@@ -136,11 +136,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_page(request, *, statement, paid_form, status=200):
     lines = list(statement.lines.select_related("metric", "adjusts"))
-    allowed = {
-        to_status
-        for to_status, roles in TRANSITIONS[statement.status].items()
-        if request.user.is_superuser or request.user.role in roles
-    }
+    allowed = statement_transitions_for(actor=request.user, statement=statement)
     return render(
         request,
         "payments/statement_detail.html",
