@@ -48,20 +48,20 @@ CHILDREN_PER_PAGE = 50
 @login_required
 def statement_list(request: HttpRequest) -> HttpResponse:
     require_role(request.user, PAYMENT_WORKERS)
-    page = Paginator(statements_for_user(user=request.user), STATEMENTS_PER_PAGE).get_page(request.GET.get("page"))
-    form = RunRequestForm(programmes=payment_programmes_for_user(user=request.user))
-    return _list_page(request, page=page, form=form)
+    return _list_page(request)
 
 
-def _list_page(request, *, page, form, comparison_form=None, status=200):
+def _list_page(request, *, run_form=None, comparison_form=None, status=200):
+    """The statements page; a form that was sent and refused is shown again in place of the blank one."""
     programmes = payment_programmes_for_user(user=request.user)
     may_record = has_role(request.user, COMPARISON_COST_EDITORS)
+    page = Paginator(statements_for_user(user=request.user), STATEMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "payments/statement_list.html",
         {
             "page": page,
-            "form": form,
+            "form": run_form or RunRequestForm(programmes=programmes),
             "runs": runs_for_user(user=request.user)[:RECENT_RUNS],
             "comparison_form": (comparison_form or ComparisonCostForm(programmes=programmes, prefix="cmp"))
             if may_record
@@ -93,8 +93,7 @@ def comparison_cost_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Vertailuryhmän kustannus kirjattiin."))
             return redirect("payments:statement_list")
-    page = Paginator(statements_for_user(user=request.user), STATEMENTS_PER_PAGE).get_page(1)
-    return _list_page(request, page=page, form=RunRequestForm(programmes=programmes), comparison_form=form, status=400)
+    return _list_page(request, comparison_form=form, status=400)
 
 
 @login_required
@@ -117,8 +116,7 @@ def run_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Laskenta pyydettiin. Tila päivittyy tälle sivulle."))
             return redirect("payments:run_detail", pk=run.pk)
-    page = Paginator(statements_for_user(user=request.user), STATEMENTS_PER_PAGE).get_page(1)
-    return _list_page(request, page=page, form=form, status=400)
+    return _list_page(request, run_form=form, status=400)
 
 
 @login_required
