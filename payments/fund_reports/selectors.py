@@ -57,9 +57,11 @@ class ProgrammeFigures:
         return (self.committed / self.total_cap * 100).quantize(Decimal("0.1"))
 
 
-def _cohort_counts() -> dict[int, dict[str, int]]:
+def _cohort_counts(programme: Programme | None = None) -> dict[int, dict[str, int]]:
+    """Families and children ever enrolled, per programme (or for the one programme given)."""
+    enrollments = Enrollment.objects.filter(programme=programme) if programme else Enrollment.objects.all()
     rows = (
-        Enrollment.objects.exclude(status=EnrollmentStatus.WAITLISTED)
+        enrollments.exclude(status=EnrollmentStatus.WAITLISTED)
         .values("programme_id")
         .annotate(families=Count("family", distinct=True), children=Count("children", distinct=True))
         .order_by()
@@ -131,6 +133,16 @@ def fund_overview_compute() -> list[ProgrammeFigures]:
     return rows
 
 
+def fund_overview_totals(rows: list[ProgrammeFigures]) -> dict[str, Decimal]:
+    """Money totals over the programmes whose figures are shown: a suppressed programme's figures must not be
+    recoverable as the total minus the others."""
+    shown = [row for row in rows if not row.suppressed]
+    return {
+        name: sum((getattr(row, name) for row in shown), ZERO)
+        for name in ("counterfactual", "actual", "savings", "paid", "approved", "pending")
+    }
+
+
 def _current_total_caps() -> dict[int, Decimal | None]:
     caps: dict[int, Decimal | None] = {}
     for terms in PaymentTerms.objects.order_by("programme_id", "effective_from"):
@@ -167,7 +179,7 @@ class ProgrammeReport:
 
 
 def programme_report(*, programme: Programme, year: int | None = None) -> ProgrammeReport:
-    cohort = _cohort_counts().get(programme.pk, {"children": 0})
+    cohort = _cohort_counts(programme).get(programme.pk, {"children": 0})
     children = cohort["children"]
     suppressed = 0 < children < THRESHOLD
     statements = list(

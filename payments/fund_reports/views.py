@@ -14,7 +14,7 @@ from sibcase.charts import bar_chart_svg
 from sibcase.permissions import FUND_REPORT_READERS, require_role
 
 from .exports import csv_bytes, report_pdf
-from .selectors import fund_overview, programme_report
+from .selectors import fund_overview, fund_overview_totals, programme_report
 
 
 def _programme(pk: int) -> Programme:
@@ -48,12 +48,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         description=_("Pylväs ohjelmaa kohden; samat luvut ovat taulukossa."),
         data=chart_data,
     )
-    shown = [r for r in rows if not r.suppressed]
-    totals = {
-        name: sum((getattr(r, name) for r in shown), Decimal("0.00"))
-        for name in ("counterfactual", "actual", "savings", "paid", "approved", "pending")
-    }
-    return render(request, "fund/overview.html", {"rows": rows, "chart": chart, "totals": totals})
+    return render(request, "fund/overview.html", {"rows": rows, "chart": chart, "totals": fund_overview_totals(rows)})
 
 
 OVERVIEW_HEADER = [
