@@ -198,6 +198,19 @@ def test_recalculating_a_draft_replaces_it(
     assert new.payable == Decimal("5023.88")
 
 
+def _record_2024_comparison_cost(client, programme, cost: str):
+    return client.post(
+        reverse("payments:comparison_cost_create"),
+        {
+            "cmp-programme": programme.pk,
+            "cmp-kind": "annual",
+            "cmp-year": 2024,
+            "cmp-quarter": "",
+            "cmp-cost_per_child_year": cost,
+        },
+    )
+
+
 def test_evaluator_records_the_comparison_group_figure_and_the_calculation_uses_it(
     client, evaluator, worked_example, django_capture_on_commit_callbacks
 ):
@@ -207,16 +220,7 @@ def test_evaluator_records_the_comparison_group_figure_and_the_calculation_uses_
     worked_example["terms"].counterfactual_basis = "comparison_group"
     worked_example["terms"].save()
     client.force_login(evaluator)
-    response = client.post(
-        reverse("payments:comparison_cost_create"),
-        {
-            "cmp-programme": worked_example["programme"].pk,
-            "cmp-kind": "annual",
-            "cmp-year": 2024,
-            "cmp-quarter": "",
-            "cmp-cost_per_child_year": "7320.00",
-        },
-    )
+    response = _record_2024_comparison_cost(client, worked_example["programme"], "7320.00")
     assert response.status_code == 302
     figure = ComparisonGroupCost.objects.get()
     assert (figure.period_start, figure.period_end, figure.entered_by) == (D(2024, 1, 1), D(2024, 12, 31), evaluator)
@@ -233,16 +237,7 @@ def test_comparison_figure_of_an_approved_period_cannot_change(
     statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
     statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
     client.force_login(evaluator)
-    response = client.post(
-        reverse("payments:comparison_cost_create"),
-        {
-            "cmp-programme": worked_example["programme"].pk,
-            "cmp-kind": "annual",
-            "cmp-year": 2024,
-            "cmp-quarter": "",
-            "cmp-cost_per_child_year": "1.00",
-        },
-    )
+    response = _record_2024_comparison_cost(client, worked_example["programme"], "1.00")
     assert response.status_code == 400
     assert "jo hyväksytty" in response.content.decode()
     assert not ComparisonGroupCost.objects.exists()
