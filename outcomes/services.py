@@ -213,7 +213,6 @@ def observations_import(
     default register extract). `children` is the caller's visible scope: a code outside it reads as unknown.
     A fixed number of queries whatever the number of rows; one audit record for the whole import.
     """
-    today = timezone.localdate()
     metrics = {metric.code: metric for metric in OutcomeMetric.objects.filter(programme=programme)}
     codes = {normalize_identity_code(str(row.get("identity_code") or "")) for row in rows}
     child_ids = dict(children.filter(identity_code__in=codes).values_list("identity_code", "pk"))
@@ -257,10 +256,11 @@ def observations_import(
         start = _import_date(report, row, "period_start", required=True)
         end = _import_date(report, row, "period_end", required=False) or start
         if start and end:
-            if start > today or end > today:
-                report.add("period_start", "date_in_future", _("Jakso ei voi olla tulevaisuudessa."))
-            elif end < start:
-                report.add("period_end", "end_before_start", _("Loppupäivä ei voi olla ennen alkupäivää."))
+            try:  # the same date rule as a single observation
+                _check_range(start, end, start_field="period_start", end_field="period_end")
+            except DomainError as exc:
+                for problem in exc.problems:
+                    report.add(exc.field_name, problem.code, problem.message)
         value = _import_value(report, row)
         source = str(row.get("source") or ObservationSource.REGISTER_EXTRACT).strip()
         if source not in ObservationSource.values:
