@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from sibcase.forms import DateInput
 
 from .models import StatementKind
+from .services.calculate import quarter_of
 
 FIRST_YEAR, LAST_YEAR = 2019, 2032
 
@@ -43,12 +44,7 @@ class PeriodForm(forms.Form):
             if quarter is None:
                 self.add_error("quarter", _("Valitse neljännes ennakkolaskelmalle."))
                 return data
-            start = datetime.date(year, 3 * (quarter - 1) + 1, 1)
-            end = (
-                datetime.date(year, 12, 31)
-                if quarter == 4
-                else datetime.date(year, 3 * quarter + 1, 1) - datetime.timedelta(days=1)
-            )
+            start, end = quarter_of(datetime.date(year, 3 * quarter - 2, 1))
         else:
             if quarter is not None:
                 self.add_error("quarter", _("Vuosilaskelma lasketaan koko vuodelta; jätä neljännes tyhjäksi."))

@@ -158,6 +158,13 @@ def days_in_year(year: int) -> int:
     return 366 if calendar.isleap(year) else 365
 
 
+def quarter_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of the calendar quarter that `day` falls in (the period of a preview)."""
+    start = datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    next_start = datetime.date(day.year + 1, 1, 1) if start.month == 10 else start.replace(month=start.month + 3)
+    return start, next_start - datetime.timedelta(days=1)
+
+
 def check_period(period_start: datetime.date, period_end: datetime.date) -> None:
     if period_end < period_start or period_start.year != period_end.year:
         raise DomainError(

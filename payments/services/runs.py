@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,8 +14,8 @@ from sibcase.errors import DomainError, Problem
 from sibcase.models import User
 from sibcase.outbox import outbox_enqueue
 
-from ..models import PaymentRun, PaymentTerms, RunStatus, StatementKind
-from .calculate import check_period
+from ..models import PaymentRun, RunStatus, StatementKind
+from .calculate import check_period, quarter_of, terms_for
 from .statements import statement_calculate
 
 STUCK_AFTER = datetime.timedelta(minutes=30)
@@ -49,17 +48,13 @@ def preview_refresh_request(
     already queued for the same quarter is reused, so a burst of enrollments costs one calculation.
     Call inside the caller's transaction: the run is handed to the workers after commit, through the outbox.
     """
-    today = today or timezone.localdate()
-    start = datetime.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    end = (start + datetime.timedelta(days=95)).replace(day=1) - datetime.timedelta(days=1)
+    start, end = quarter_of(today or timezone.localdate())
     if start > programme.follow_up_end or end < programme.start_date:
         return None
-    if (
-        not PaymentTerms.objects.filter(programme=programme, effective_from__lte=end)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=end))
-        .exists()
-    ):
-        return None
+    try:
+        terms_for(programme=programme, period_start=start, period_end=end)
+    except DomainError:
+        return None  # no terms: nothing to calculate, which is not an error of the enrollment
     queued = PaymentRun.objects.filter(
         programme=programme, kind=StatementKind.PREVIEW, period_start=start, period_end=end, status=RunStatus.QUEUED
     ).first()
@@ -124,9 +119,6 @@ def runs_schedule(*, kind: str, today: datetime.date | None = None, actor: User 
     if kind == StatementKind.ANNUAL:
         start, end = datetime.date(today.year - 1, 1, 1), datetime.date(today.year - 1, 12, 31)
     else:
-        quarter_start_month = 3 * ((today.month - 1) // 3) + 1
-        this_quarter = datetime.date(today.year, quarter_start_month, 1)
-        end = this_quarter - datetime.timedelta(days=1)
-        start = datetime.date(end.year, 3 * ((end.month - 1) // 3) + 1, 1)
+        start, end = quarter_of(quarter_of(today)[0] - datetime.timedelta(days=1))
     programmes = Programme.objects.filter(start_date__lte=end, follow_up_end__gte=start)
     return [run_request(actor=actor, programme=p, kind=kind, period_start=start, period_end=end) for p in programmes]
