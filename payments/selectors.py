@@ -22,6 +22,7 @@ from .services.calculate import (
     cohort_observations,
     exposure_days_expression,
 )
+from .services.runs import CALCULATE_TASK
 
 
 def payment_programmes_for_user(*, user: User) -> QuerySet[Programme]:
@@ -68,7 +69,7 @@ def run_dispatch_delayed(run: PaymentRun | None) -> bool:
     if run is None:
         return False
     return OutboxMessage.objects.filter(
-        status=OutboxStatus.PENDING, task_name="payments.calculate_statement", kwargs__run_id=run.pk
+        status=OutboxStatus.PENDING, task_name=CALCULATE_TASK, kwargs__run_id=run.pk
     ).exists()
 
 

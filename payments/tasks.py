@@ -4,11 +4,11 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from .models import StatementKind
-from .services.runs import run_execute, run_fail, runs_requeue_stuck, runs_schedule
+from .services.runs import CALCULATE_TASK, run_execute, run_fail, runs_requeue_stuck, runs_schedule
 
 
 @shared_task(
-    name="payments.calculate_statement",
+    name=CALCULATE_TASK,
     bind=True,
     acks_late=True,
     autoretry_for=(OperationalError, InterfaceError),

@@ -19,6 +19,8 @@ from .calculate import check_period, quarter_of, terms_for
 from .statements import statement_calculate
 
 STUCK_AFTER = datetime.timedelta(minutes=30)
+# The Celery task that executes a run (payments/tasks.py); the outbox names it by this.
+CALCULATE_TASK = "payments.calculate_statement"
 
 
 def run_request(
@@ -32,7 +34,7 @@ def run_request(
         run = PaymentRun.objects.create(
             programme=programme, kind=kind, period_start=period_start, period_end=period_end, requested_by=actor
         )
-        outbox_enqueue(task_name="payments.calculate_statement", run_id=run.pk)
+        outbox_enqueue(task_name=CALCULATE_TASK, run_id=run.pk)
         audit_record(
             actor=actor, event_type="payment_run.requested", obj=run, new={"period_start": period_start, "kind": kind}
         )
@@ -109,7 +111,7 @@ def runs_requeue_stuck(*, now: datetime.datetime | None = None) -> int:
     with transaction.atomic():
         PaymentRun.objects.filter(pk__in=stuck).update(status=RunStatus.QUEUED)
         for run_id in stuck:
-            outbox_enqueue(task_name="payments.calculate_statement", run_id=run_id)
+            outbox_enqueue(task_name=CALCULATE_TASK, run_id=run_id)
     return len(stuck)
 
 
