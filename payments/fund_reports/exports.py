@@ -71,11 +71,12 @@ def report_pdf(report) -> bytes:
     story = [
         Paragraph(escape(f"{_('Kausiraportti')}: {report.programme}"), styles["Title"]),
         Paragraph(
-            f"{report.programme.municipality} · {_('Tulostettu')} {timezone.localtime():%d.%m.%Y %H:%M}",
+            escape(f"{report.programme.municipality} · {_('Tulostettu')} {timezone.localtime():%d.%m.%Y %H:%M}"),
             styles["Normal"],
         ),
         Paragraph(
-            _("Kaikki luvut ovat koostetietoja; alle viiden lukumäärät näytetään muodossa <5."), styles["Normal"]
+            escape(_("Kaikki luvut ovat koostetietoja; alle viiden lukumäärät näytetään muodossa <5.")),
+            styles["Normal"],
         ),
         Spacer(1, 12),
     ]

@@ -218,3 +218,12 @@ def test_enrollments_by_year_hide_the_complement_of_a_small_year(larger_example)
     report = programme_report(programme=larger_example["programme"])
     by_year = dict(report.enrollments_by_year)
     assert (by_year[2023], by_year[2024]) == (HIDDEN, SUPPRESSED)  # 7 and 1 would give away each other with the total
+
+
+def test_pdf_report_survives_names_that_look_like_markup(client, fund_manager, larger_example):
+    municipality = larger_example["programme"].municipality
+    municipality.name_fi = "Lapset & perheet <b>"
+    municipality.save()
+    client.force_login(fund_manager)
+    response = client.get(reverse("fund:report_pdf", args=[larger_example["programme"].pk]))
+    assert response.content.startswith(b"%PDF")
