@@ -6,7 +6,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -149,9 +149,7 @@ class FamilyViewSet(PersonalRecordViewSet):
 
     @extend_schema(request=FamilyRegisterInput, responses={201: FamilySerializer})
     def create(self, request, *args, **kwargs):
-        data = FamilyRegisterInput(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = self.validated_input(FamilyRegisterInput)
         codes = [person["identity_code"] for person in [*values["children"], *values["guardians"]]]
         known = known_identity_code(user=request.user, identity_codes=codes)
         if known:
@@ -175,7 +173,7 @@ class FamilyViewSet(PersonalRecordViewSet):
             reason=values["reason"],
         )
         family = self.get_queryset().get(pk=family.pk)
-        return Response(self.get_serializer(family).data, status=status.HTTP_201_CREATED)
+        return self.created(family)
 
 
 class ReferralSerializer(serializers.ModelSerializer):
@@ -200,10 +198,9 @@ class ReferralViewSet(PersonalRecordViewSet):
     access_basis = "rajapinta: ohjaukset"
 
     def create(self, request, *args, **kwargs):
-        data = ReferralInput(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        referral = services.referral_create(actor=request.user, **data.validated_data)
-        return Response(self.get_serializer(referral).data, status=status.HTTP_201_CREATED)
+        data = self.validated_input(ReferralInput)
+        referral = services.referral_create(actor=request.user, **data)
+        return self.created(referral)
 
 
 class ReferralInput(serializers.Serializer):
@@ -282,16 +279,14 @@ class EnrollmentViewSet(PersonalRecordViewSet):
 
     @extend_schema(request=EnrollmentInput, responses={201: EnrollmentSerializer})
     def create(self, request, *args, **kwargs):
-        data = EnrollmentInput(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        enrollment = services.enrollment_create(actor=request.user, **data.validated_data)
-        return Response(self.get_serializer(enrollment).data, status=status.HTTP_201_CREATED)
+        data = self.validated_input(EnrollmentInput)
+        enrollment = services.enrollment_create(actor=request.user, **data)
+        return self.created(enrollment)
 
     @extend_schema(request=ExitInput, responses={200: EnrollmentSerializer})
     @action(detail=True, methods=["post"])
     def exit(self, request, pk=None):
         enrollment = self.get_object()
-        data = ExitInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        enrollment = services.enrollment_exit(actor=request.user, enrollment=enrollment, **data.validated_data)
+        data = self.validated_input(ExitInput)
+        enrollment = services.enrollment_exit(actor=request.user, enrollment=enrollment, **data)
         return Response(self.get_serializer(enrollment).data)

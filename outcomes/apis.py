@@ -80,11 +80,10 @@ class EpisodeViewSet(PersonalRecordViewSet):
 
     @extend_schema(request=EpisodeInput, responses={201: EpisodeSerializer})
     def create(self, request, *args, **kwargs):
-        data = EpisodeInput(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        values = {key: value for key, value in data.validated_data.items() if key != "family"}
+        data = self.validated_input(EpisodeInput)
+        values = {key: value for key, value in data.items() if key != "family"}
         episode = services.episode_create(actor=request.user, **values)
-        return Response(self.get_serializer(episode).data, status=status.HTTP_201_CREATED)
+        return self.created(episode)
 
 
 class ObservationSerializer(serializers.ModelSerializer):
@@ -140,10 +139,9 @@ class ObservationViewSet(PersonalRecordViewSet):
 
     @extend_schema(request=ObservationInput, responses={201: ObservationSerializer})
     def create(self, request, *args, **kwargs):
-        data = ObservationInput(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        observation = services.observation_create(actor=request.user, **data.validated_data)
-        return Response(self.get_serializer(observation).data, status=status.HTTP_201_CREATED)
+        data = self.validated_input(ObservationInput)
+        observation = services.observation_create(actor=request.user, **data)
+        return self.created(observation)
 
     @extend_schema(
         parameters=[OpenApiParameter("programme", int, required=True, description="The programme of the metrics")],
