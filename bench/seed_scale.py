@@ -181,6 +181,7 @@ def _seed(programme, metrics, service, args) -> str:
             [
                 "id",
                 "enrolled_on",
+                "activated_on",
                 "status",
                 "exit_reason",
                 "exit_note",
@@ -190,7 +191,7 @@ def _seed(programme, metrics, service, args) -> str:
                 "family_id",
             ],
             (
-                (enrollment0 + i, enrolled_on[i], "active", "", "", now, "", programme.pk, family0 + i)
+                (enrollment0 + i, enrolled_on[i], enrolled_on[i], "active", "", "", now, "", programme.pk, family0 + i)
                 for i in range(n_families)
             ),
         )

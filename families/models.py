@@ -236,8 +236,20 @@ class ExitReason(models.TextChoices):
     OTHER = "other", _("Muu syy")
 
 
+class EnrollmentQuerySet(models.QuerySet):
+    def ever_active(self) -> "EnrollmentQuerySet":
+        """Enrollments that really began (intention to treat): a waitlist spell alone never counts."""
+        return self.filter(activated_on__isnull=False)
+
+
 class Enrollment(models.Model):
-    """A family (and the children named) taken into a programme. Only `enrollment_create` makes one."""
+    """A family (and the children named) taken into a programme. Only `enrollment_create` makes one.
+
+    `enrolled_on` is the day the family was taken in or queued; `activated_on` the day it actually began in the
+    programme (None while it waits, and for good if it leaves the queue). The cohort counts from `activated_on`.
+    """
+
+    objects = EnrollmentQuerySet.as_manager()
 
     programme = models.ForeignKey(
         "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="enrollments"
@@ -248,6 +260,7 @@ class Enrollment(models.Model):
         Referral, verbose_name=_("ohjaus"), on_delete=models.PROTECT, null=True, blank=True, related_name="enrollments"
     )
     enrolled_on = models.DateField(_("mukaan päivä"))
+    activated_on = models.DateField(_("osallistuminen alkoi"), null=True, blank=True)
     status = models.CharField(
         _("tila"), max_length=16, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE
     )
@@ -297,8 +310,29 @@ class Enrollment(models.Model):
                 condition=Q(backdating_approved_by__isnull=True) | ~Q(backdating_reason=""),
                 name="enrollment_backdating_has_reason",
             ),
+            # Active means begun; a queued family has not begun; an exit may follow either.
+            models.CheckConstraint(
+                condition=(Q(status="active") & Q(activated_on__isnull=False))
+                | (Q(status="waitlisted") & Q(activated_on__isnull=True))
+                | Q(status="exited"),
+                name="enrollment_activation_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(activated_on__isnull=True) | Q(activated_on__gte=F("enrolled_on")),
+                name="enrollment_activated_after_enrolled",
+            ),
+            models.CheckConstraint(
+                condition=Q(activated_on__isnull=True)
+                | Q(exit_date__isnull=True)
+                | Q(exit_date__gte=F("activated_on")),
+                name="enrollment_exit_after_activated",
+            ),
         ]
-        indexes = [models.Index(fields=["programme", "status"]), models.Index(fields=["programme", "enrolled_on"])]
+        indexes = [
+            models.Index(fields=["programme", "status"]),
+            models.Index(fields=["programme", "enrolled_on"]),
+            models.Index(fields=["programme", "activated_on"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.family} / {self.programme} ({self.get_status_display()})"

@@ -315,24 +315,17 @@ def _enrollment_create_locked(
             raise DomainError(problems)
 
         status = EnrollmentStatus.ACTIVE
-        if programme.capacity is not None:
-            active = Enrollment.objects.filter(programme=programme, status=EnrollmentStatus.ACTIVE).count()
-            if active >= programme.capacity:
-                if not programme.waitlist_when_full:
-                    raise DomainError(
-                        Problem(
-                            "capacity_full",
-                            _("Ohjelma on täynnä (%(capacity)s perhettä mukana).") % {"capacity": programme.capacity},
-                            {"capacity": programme.capacity},
-                        )
-                    )
-                status = EnrollmentStatus.WAITLISTED
+        if _programme_full(programme):
+            if not programme.waitlist_when_full:
+                raise DomainError(_capacity_problem(programme))
+            status = EnrollmentStatus.WAITLISTED
 
         enrollment = Enrollment(
             programme=programme,
             family=family,
             referral=referral,
             enrolled_on=enrolled_on,
+            activated_on=enrolled_on if status == EnrollmentStatus.ACTIVE else None,
             status=status,
             recorded_by=actor,
             backdating_approved_by=backdating_approved_by if _is_backdated(programme, enrolled_on) else None,
@@ -365,6 +358,64 @@ def _enrollment_create_locked(
         from payments.services.runs import preview_refresh_request
 
         enrollment.preview_run = preview_refresh_request(actor=actor, programme=programme) if refresh_preview else None
+    return enrollment
+
+
+def _programme_full(programme: Programme) -> bool:
+    if programme.capacity is None:
+        return False
+    return Enrollment.objects.filter(programme=programme, status=EnrollmentStatus.ACTIVE).count() >= programme.capacity
+
+
+def _capacity_problem(programme: Programme) -> Problem:
+    return Problem(
+        "capacity_full",
+        _("Ohjelma on täynnä (%(capacity)s perhettä mukana).") % {"capacity": programme.capacity},
+        {"capacity": programme.capacity},
+    )
+
+
+def enrollment_activate(*, actor: User | None, enrollment: Enrollment, activated_on: datetime.date) -> Enrollment:
+    """Move a queued family into the programme: capacity, cutoff, window and consent are checked on the day it
+    begins, as for any enrollment. The cohort (and so the outcome payment) counts the family from that day."""
+    with transaction.atomic():
+        programme = Programme.objects.select_for_update().get(pk=enrollment.programme_id)
+        enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        if enrollment.status != EnrollmentStatus.WAITLISTED:
+            raise DomainError(Problem("not_waitlisted", _("Perhe ei ole jonossa.")))
+        problems: list[Problem] = []
+        if activated_on > _today():
+            problems.append(Problem("date_in_future", _("Aloituspäivä ei voi olla tulevaisuudessa.")))
+        if activated_on < enrollment.enrolled_on:
+            problems.append(
+                Problem("activation_before_queue", _("Aloituspäivä ei voi olla ennen jonoon merkitsemistä."))
+            )
+        if programme.enrollment_cutoff is not None and activated_on >= programme.enrollment_cutoff:
+            problems.append(_cutoff_problem(programme))
+        if not valid_participation_consent_exists(
+            family=enrollment.family, programme_id=programme.pk, on_date=activated_on
+        ):
+            problems.append(
+                Problem(
+                    "consent_missing",
+                    _(
+                        "Huoltajan voimassa olevaa suostumusta ohjelmaan osallistumiseen ei ole kirjattu aloituspäivälle."
+                    ),
+                )
+            )
+        if _programme_full(programme):
+            problems.append(_capacity_problem(programme))
+        if problems:
+            raise DomainError(problems, field_name="activated_on")
+        enrollment.status, enrollment.activated_on = EnrollmentStatus.ACTIVE, activated_on
+        enrollment.save(update_fields=["status", "activated_on"])
+        audit_record(
+            actor=actor,
+            event_type="enrollment.activated",
+            obj=enrollment,
+            old={"status": EnrollmentStatus.WAITLISTED},
+            new={"status": EnrollmentStatus.ACTIVE, "activated_on": activated_on},
+        )
     return enrollment
 
 
@@ -512,7 +563,7 @@ def enrollment_exit(
         enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
         if enrollment.status == EnrollmentStatus.EXITED:
             raise DomainError(Problem("already_exited", _("Osallistuminen on jo päättynyt.")))
-        if exit_date < enrollment.enrolled_on:
+        if exit_date < (enrollment.activated_on or enrollment.enrolled_on):
             raise DomainError(
                 Problem("exit_before_enrollment", _("Päättymispäivä ei voi olla ennen mukaantulopäivää.")),
                 field_name="exit_date",

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -219,8 +220,19 @@ class ObservationSource(models.TextChoices):
     EVALUATOR = "evaluator", _("Arvioija")
 
 
+class OutcomeObservationQuerySet(models.QuerySet):
+    def current(self) -> "OutcomeObservationQuerySet":
+        """Observations that count: a voided one stays on record (with its history) but counts nowhere."""
+        return self.filter(voided_at__isnull=True)
+
+
 class OutcomeObservation(models.Model):
-    """A measured value of a metric for one child over a period (a single day when start = end)."""
+    """A measured value of a metric for one child over a period (a single day when start = end).
+
+    Corrections go through `observation_correct` / `observation_void`; `history` keeps who, when, the old and new
+    values and the reason of each (django-simple-history)."""
+
+    objects = OutcomeObservationQuerySet.as_manager()
 
     metric = models.ForeignKey(
         OutcomeMetric, verbose_name=_("mittari"), on_delete=models.PROTECT, related_name="observations"
@@ -232,6 +244,8 @@ class OutcomeObservation(models.Model):
     period_end = models.DateField(_("jakso päättyy"))
     value = models.DecimalField(_("arvo"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     source = models.CharField(_("lähde"), max_length=32, choices=ObservationSource.choices)
+    voided_at = models.DateTimeField(_("mitätöity"), null=True, blank=True)
+    void_reason = models.TextField(_("mitätöinnin syy"), blank=True)
     recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -242,6 +256,8 @@ class OutcomeObservation(models.Model):
         related_name="+",
     )
 
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
+
     class Meta:
         verbose_name = _("tulostieto")
         verbose_name_plural = _("tulostiedot")
@@ -249,6 +265,9 @@ class OutcomeObservation(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="observation_end_after_start"),
             models.CheckConstraint(condition=Q(value__gte=0), name="observation_value_gte_0"),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True) | ~Q(void_reason=""), name="observation_void_has_reason"
+            ),
         ]
         indexes = [
             models.Index(fields=["metric", "period_start"]),

@@ -166,6 +166,7 @@ def observation_create(
         recorded_by=actor,
     )
     observation.full_clean()
+    observation._history_user = actor
     with transaction.atomic():
         observation.save()
         audit_record(
@@ -174,6 +175,56 @@ def observation_create(
             obj=observation,
             new={"metric": metric.code, "value": value, "period_start": period_start},
         )
+    return observation
+
+
+def _correction_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(Problem("reason_required", _("Kirjaa korjauksen syy.")), field_name="reason")
+    return reason
+
+
+def observation_correct(
+    *, actor: User | None, observation: OutcomeObservation, value: Decimal, reason: str
+) -> OutcomeObservation:
+    """Correct an observation's value. The history keeps who, when, the old and new value and the reason; a
+    statement already approved keeps its frozen value, and the difference lands in the next one as an adjustment."""
+    reason = _correction_reason(reason)
+    if value < 0 or value > MAX_VALUE:
+        raise DomainError(Problem("invalid_value", _("Arvo ei kelpaa.")), field_name="value")
+    with transaction.atomic():
+        observation = OutcomeObservation.objects.select_for_update().get(pk=observation.pk)
+        if observation.voided_at is not None:
+            raise DomainError(Problem("observation_voided", _("Mitätöityä havaintoa ei voi korjata.")))
+        old = observation.value
+        observation.value = value
+        observation._history_user = actor
+        observation._change_reason = reason
+        observation.save(update_fields=["value"])
+        audit_record(
+            actor=actor,
+            event_type="observation.corrected",
+            obj=observation,
+            old={"value": old},
+            new={"value": value},
+            reason=reason,
+        )
+    return observation
+
+
+def observation_void(*, actor: User | None, observation: OutcomeObservation, reason: str) -> OutcomeObservation:
+    """Void an observation recorded in error: it stays on record with its history but counts nowhere."""
+    reason = _correction_reason(reason)
+    with transaction.atomic():
+        observation = OutcomeObservation.objects.select_for_update().get(pk=observation.pk)
+        if observation.voided_at is not None:
+            raise DomainError(Problem("observation_voided", _("Havainto on jo mitätöity.")))
+        observation.voided_at, observation.void_reason = timezone.now(), reason
+        observation._history_user = actor
+        observation._change_reason = reason
+        observation.save(update_fields=["voided_at", "void_reason"])
+        audit_record(actor=actor, event_type="observation.voided", obj=observation, reason=reason)
     return observation
 
 

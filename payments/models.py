@@ -20,8 +20,26 @@ class CounterfactualBasis(models.TextChoices):
     COMPARISON_GROUP = "comparison_group", _("Vertailuryhmän toteuma")
 
 
+class TermsStatus(models.TextChoices):
+    DRAFT = "draft", _("Luonnos")
+    IN_FORCE = "in_force", _("Voimassa")
+
+
+class PaymentTermsQuerySet(models.QuerySet):
+    def in_force(self) -> "PaymentTermsQuerySet":
+        return self.filter(status=TermsStatus.IN_FORCE)
+
+
+class TermsInUseError(Exception):
+    """Terms in force that a statement used were about to change."""
+
+
 class PaymentTerms(models.Model):
-    """The contract's payment terms for a programme, valid over a date range (versioned)."""
+    """The contract's payment terms for a programme, valid over a date range: versioned data. A draft is put in
+    force (`terms_put_in_force`) with the deciding body and a reason; terms in force never change once a statement
+    used them (a new version is made instead)."""
+
+    objects = PaymentTermsQuerySet.as_manager()
 
     programme = models.ForeignKey(
         "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="payment_terms"
@@ -50,6 +68,28 @@ class PaymentTerms(models.Model):
         _("kokonaiskatto (EUR)"), **MONEY, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     carry_forward_negative = models.BooleanField(_("negatiivinen tulos siirtyy seuraavalle kaudelle"), default=False)
+    status = models.CharField(_("tila"), max_length=16, choices=TermsStatus.choices, default=TermsStatus.IN_FORCE)
+    decision_body = models.CharField(_("päättävä toimielin"), max_length=200, blank=True)
+    decision_reference = models.CharField(_("päätöksen viite"), max_length=200, blank=True)
+    reason = models.TextField(_("perustelu"), blank=True)
+    created_at = models.DateTimeField(_("kirjattu"), auto_now_add=True, null=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("kirjaaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    in_force_at = models.DateTimeField(_("voimaan"), null=True, blank=True)
+    in_force_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voimaan saattaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("maksuehdot")
@@ -73,6 +113,16 @@ class PaymentTerms(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme} {self.effective_from}–{self.effective_to or ''}"
+
+    def save(self, *args, **kwargs):
+        if self.pk and not self._state.adding and self.statements.exists():
+            raise TermsInUseError("payment terms used by a statement cannot be changed; make a new version")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.statements.exists():
+            raise TermsInUseError("payment terms used by a statement cannot be deleted")
+        return super().delete(*args, **kwargs)
 
 
 class ComparisonGroupCost(models.Model):
@@ -126,6 +176,11 @@ FROZEN_STATUSES = (StatementStatus.APPROVED, StatementStatus.PAID)
 class StatementKind(models.TextChoices):
     ANNUAL = "annual", _("Vuosilaskelma")
     PREVIEW = "preview", _("Ennakkolaskelma")
+    TRUE_UP = "true_up", _("Lopputilitys")
+
+
+# Previews are estimates: they never leave draft.
+PAYABLE_KINDS = (StatementKind.ANNUAL, StatementKind.TRUE_UP)
 
 
 class ImmutableStatementError(Exception):
@@ -155,6 +210,8 @@ class PaymentStatement(models.Model):
     carried_forward_in = models.DecimalField(_("edelliseltä kaudelta siirtynyt (EUR)"), **MONEY, default=0)
     carried_forward_out = models.DecimalField(_("seuraavalle kaudelle siirtyvä (EUR)"), **MONEY, default=0)
     uncapped_payment = models.DecimalField(_("maksu ennen kattoja (EUR)"), **MONEY, default=0)
+    period_payable = models.DecimalField(_("kauden oma maksu (EUR)"), **MONEY, default=0)
+    refund_due = models.DecimalField(_("kuittaamatta jäänyt oikaisu (EUR)"), **MONEY, default=0)
     period_cap_applied = models.BooleanField(_("kauden katto rajasi"), default=False)
     total_cap_applied = models.BooleanField(_("kokonaiskatto rajasi"), default=False)
     payable = models.DecimalField(_("maksettava (EUR)"), **MONEY, default=0)
@@ -178,8 +235,31 @@ class PaymentStatement(models.Model):
         blank=True,
         related_name="+",
     )
+    co_approved_at = models.DateTimeField(_("toinen hyväksyntä"), null=True, blank=True)
+    co_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("toinen hyväksyjä"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     paid_on = models.DateField(_("maksupäivä"), null=True, blank=True)
     payment_reference = models.CharField(_("maksun viite"), max_length=100, blank=True)
+    paid_recorded_at = models.DateTimeField(_("maksu kirjattu"), null=True, blank=True)
+    paid_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("maksun kirjaaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Validation freezes the inputs: the cohort and every observation used, with a content hash.
+    frozen_at = models.DateTimeField(_("lähtötiedot jäädytetty"), null=True, blank=True)
+    frozen_hash = models.CharField(_("lähtötietojen tiiviste"), max_length=64, blank=True)
+    # The draft this one replaced, for the recalculation diff.
+    previous_figures = models.JSONField(_("edellinen laskenta"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("tulospalkkiolaskelma")
@@ -201,6 +281,23 @@ class PaymentStatement(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "validated"]) | Q(approved_at__isnull=False),
                 name="statement_approved_has_time",
+            ),
+            models.CheckConstraint(condition=Q(refund_due__gte=0), name="statement_refund_gte_0"),
+            # Four eyes: the approvers never record the payment (validator ≠ approver, previews staying drafts and
+            # validated statements being frozen are enforced by triggers, migration 0006: they hold for new
+            # changes without refusing rows written before the rule).
+            models.CheckConstraint(
+                condition=Q(co_approved_by__isnull=True)
+                | (~Q(co_approved_by=F("approved_by")) & ~Q(co_approved_by=F("validated_by"))),
+                name="statement_co_approver_distinct",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_recorded_by__isnull=True)
+                | (
+                    ~Q(paid_recorded_by=F("approved_by"))
+                    & (Q(co_approved_by__isnull=True) | ~Q(paid_recorded_by=F("co_approved_by")))
+                ),
+                name="statement_approver_not_payer",
             ),
         ]
 
@@ -293,6 +390,117 @@ class PaymentStatementLine(models.Model):
 
     def _statement_frozen(self) -> bool:
         return PaymentStatement.objects.filter(pk=self.statement_id, status__in=FROZEN_STATUSES).exists()
+
+
+class StatementCohortEntry(models.Model):
+    """A child of a statement's cohort as frozen at validation: who counted, and from when."""
+
+    statement = models.ForeignKey(
+        PaymentStatement, verbose_name=_("laskelma"), on_delete=models.CASCADE, related_name="frozen_cohort"
+    )
+    child = models.ForeignKey("families.Child", verbose_name=_("lapsi"), on_delete=models.PROTECT, related_name="+")
+    cohort_start = models.DateField(_("kohortissa alkaen"))
+
+    class Meta:
+        verbose_name = _("jäädytetty kohortin lapsi")
+        verbose_name_plural = _("jäädytetty kohortti")
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "child"], name="frozen_cohort_child_once"),
+        ]
+
+
+class StatementObservation(models.Model):
+    """An observation a statement's lines used, as frozen at validation (its value then, and the unit cost)."""
+
+    statement = models.ForeignKey(
+        PaymentStatement, verbose_name=_("laskelma"), on_delete=models.CASCADE, related_name="frozen_observations"
+    )
+    observation = models.ForeignKey(
+        "outcomes.OutcomeObservation", verbose_name=_("havainto"), on_delete=models.PROTECT, related_name="+"
+    )
+    child = models.ForeignKey("families.Child", verbose_name=_("lapsi"), on_delete=models.PROTECT, related_name="+")
+    metric = models.ForeignKey(
+        "outcomes.OutcomeMetric", verbose_name=_("mittari"), on_delete=models.PROTECT, related_name="+"
+    )
+    period_start = models.DateField(_("jakso alkaa"))
+    value = models.DecimalField(_("arvo"), max_digits=12, decimal_places=2)
+    unit_cost_valid_from = models.DateField(_("yksikkökustannus voimassa alkaen"))
+    unit_cost = models.DecimalField(_("yksikkökustannus (EUR)"), **MONEY)
+
+    class Meta:
+        verbose_name = _("jäädytetty havainto")
+        verbose_name_plural = _("jäädytetyt havainnot")
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "observation"], name="frozen_observation_once"),
+        ]
+
+
+class SampleItemOutcome(models.TextChoices):
+    PENDING = "pending", _("Tarkastamatta")
+    CONFIRMED = "confirmed", _("Vahvistettu")
+    DISPUTED = "disputed", _("Kiistetty")
+
+
+class StatementSample(models.Model):
+    """The evaluator's random sample of a statement's observations, checked against the source records before
+    validation. The seed is stored, so the draw can be reproduced."""
+
+    statement = models.OneToOneField(
+        PaymentStatement, verbose_name=_("laskelma"), on_delete=models.CASCADE, related_name="sample"
+    )
+    seed = models.BigIntegerField(_("siemenluku"))
+    confidence = models.DecimalField(_("luottamustaso"), max_digits=4, decimal_places=3)
+    margin = models.DecimalField(_("virhemarginaali"), max_digits=4, decimal_places=3)
+    population = models.PositiveIntegerField(_("havaintoja laskelmassa"))
+    size = models.PositiveIntegerField(_("otoksen koko"))
+    population_hash = models.CharField(_("perusjoukon tiiviste"), max_length=64)
+    drawn_at = models.DateTimeField(_("poimittu"), auto_now_add=True)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("poimija"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("tarkastusotos")
+        verbose_name_plural = _("tarkastusotokset")
+        constraints = [
+            models.CheckConstraint(condition=Q(size__lte=F("population")), name="sample_not_larger_than_population"),
+            models.CheckConstraint(
+                condition=Q(confidence__gt=0) & Q(confidence__lt=1) & Q(margin__gt=0) & Q(margin__lt=1),
+                name="sample_parameters_in_range",
+            ),
+        ]
+
+
+class StatementSampleItem(models.Model):
+    sample = models.ForeignKey(StatementSample, verbose_name=_("otos"), on_delete=models.CASCADE, related_name="items")
+    observation = models.ForeignKey(
+        "outcomes.OutcomeObservation", verbose_name=_("havainto"), on_delete=models.PROTECT, related_name="+"
+    )
+    value_at_draw = models.DecimalField(_("arvo poimittaessa"), max_digits=12, decimal_places=2)
+    outcome = models.CharField(
+        _("tulos"), max_length=16, choices=SampleItemOutcome.choices, default=SampleItemOutcome.PENDING
+    )
+    note = models.TextField(_("huomautus"), blank=True)
+    evidence = models.FileField(_("liite"), upload_to="sample-evidence/%Y/", blank=True)
+    resolved = models.BooleanField(_("korjattu tai poistettu laskelmasta"), default=False)
+    checked_at = models.DateTimeField(_("tarkastettu"), null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tarkastaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("otoksen havainto")
+        verbose_name_plural = _("otoksen havainnot")
+        ordering = ["sample", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "observation"], name="sample_item_once"),
+            models.CheckConstraint(condition=~Q(outcome="disputed") | ~Q(note=""), name="sample_dispute_has_note"),
+        ]
 
 
 class RunStatus(models.TextChoices):

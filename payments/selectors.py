@@ -17,7 +17,7 @@ from sibcase.pseudonym import pseudonym
 
 from .models import ComparisonGroupCost, PaymentRun, PaymentStatement
 from .services.calculate import (
-    _last_counted_day,
+    last_counted_day,
     cohort_children,
     cohort_observations,
     exposure_days_expression,
@@ -93,7 +93,7 @@ class ChildRow:
 
 def statement_child_cohort(*, statement: PaymentStatement) -> QuerySet:
     """The statement's cohort, one row per child with its exposure in the period; for paging."""
-    last_day = _last_counted_day(statement.programme, statement.period_start, statement.period_end)
+    last_day = last_counted_day(statement.programme, statement.period_start, statement.period_end)
     return (
         cohort_children(programme=statement.programme, last_day=last_day)
         .values("child_id", "child__family_id")
@@ -110,7 +110,7 @@ def statement_child_rows(*, statement: PaymentStatement, cohort_rows: list[dict]
 
     Recomputed from today's data: for a frozen statement, later data shows here but not in its totals.
     """
-    last_day = _last_counted_day(statement.programme, statement.period_start, statement.period_end)
+    last_day = last_counted_day(statement.programme, statement.period_start, statement.period_end)
     ids = [row["child_id"] for row in cohort_rows]
     groups = list(
         cohort_observations(programme=statement.programme, period_start=statement.period_start, last_day=last_day)

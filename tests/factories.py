@@ -229,6 +229,7 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
     programme = factory.SubFactory(ProgrammeFactory, municipality=factory.SelfAttribute("..family.municipality"))
     enrolled_on = datetime.date(2024, 2, 1)
     status = EnrollmentStatus.ACTIVE
+    activated_on = factory.LazyAttribute(lambda o: None if o.status == EnrollmentStatus.WAITLISTED else o.enrolled_on)
 
     @factory.post_generation
     def children(self, create, extracted, **kwargs):

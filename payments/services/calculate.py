@@ -39,7 +39,7 @@ from django.db.models import (
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 
-from families.models import Enrollment, EnrollmentStatus
+from families.models import Enrollment
 from outcomes.models import MetricUnitCost, OutcomeMetric, OutcomeObservation
 from programs.models import Programme
 from sibcase.errors import DomainError, Problem
@@ -72,6 +72,75 @@ class MetricLine:
 
 
 @dataclass(frozen=True)
+class TermsSnapshot:
+    """The payment terms as a statement used them. A stored statement is only ever recomputed from its own
+    snapshot (`PaymentStatement.inputs["terms"]`), never from the terms row, which may since have changed."""
+
+    terms_id: int
+    effective_from: datetime.date
+    counterfactual_basis: str
+    savings_share: Decimal
+    period_cap: Decimal | None
+    total_cap: Decimal | None
+    carry_forward_negative: bool
+    # The expected annual cost per child the statement used (the fixed baseline or the comparison-group figure).
+    baseline: Decimal | None = None
+
+    @classmethod
+    def of(cls, terms: PaymentTerms) -> TermsSnapshot:
+        return cls(
+            terms_id=terms.pk,
+            effective_from=terms.effective_from,
+            counterfactual_basis=terms.counterfactual_basis,
+            savings_share=terms.savings_share,
+            period_cap=terms.period_cap,
+            total_cap=terms.total_cap,
+            carry_forward_negative=terms.carry_forward_negative,
+            baseline=terms.baseline_cost_per_child_year
+            if terms.counterfactual_basis == CounterfactualBasis.FIXED_BASELINE
+            else None,
+        )
+
+    @classmethod
+    def of_statement(cls, statement: PaymentStatement) -> TermsSnapshot:
+        stored = statement.inputs.get("terms", {})
+
+        def money(key: str) -> Decimal | None:
+            return Decimal(stored[key]) if stored.get(key) is not None else None
+
+        return cls(
+            terms_id=statement.inputs.get("terms_id", statement.terms_id),
+            effective_from=datetime.date.fromisoformat(stored["effective_from"]),
+            counterfactual_basis=stored["counterfactual_basis"],
+            savings_share=Decimal(stored["savings_share"]),
+            period_cap=money("period_cap"),
+            total_cap=money("total_cap"),
+            carry_forward_negative=stored["carry_forward_negative"],
+            baseline=money("baseline_cost_per_child_year"),
+        )
+
+    def as_inputs(self, baseline: Decimal) -> dict:
+        return {
+            "effective_from": self.effective_from.isoformat(),
+            "counterfactual_basis": self.counterfactual_basis,
+            "baseline_cost_per_child_year": str(baseline),
+            "savings_share": str(self.savings_share),
+            "period_cap": str(self.period_cap) if self.period_cap is not None else None,
+            "total_cap": str(self.total_cap) if self.total_cap is not None else None,
+            "carry_forward_negative": self.carry_forward_negative,
+        }
+
+    def period_payment(self, net_savings: Decimal) -> Decimal:
+        """What a period's own result pays under these terms: share × net savings, never below zero, at most the
+        period cap (a cap of 0.00 is a cap)."""
+        payment = max(round_cents(self.savings_share * net_savings), Decimal("0.00"))
+        return payment if self.period_cap is None else min(payment, self.period_cap)
+
+    def carried_out(self, net_savings: Decimal) -> Decimal:
+        return net_savings if net_savings < 0 and self.carry_forward_negative else Decimal("0.00")
+
+
+@dataclass(frozen=True)
 class PeriodFigures:
     """What one period's data says now, before share, adjustments, carry-forward and caps."""
 
@@ -100,25 +169,43 @@ class PeriodFigures:
 
 @dataclass
 class Adjustment:
+    """A correction to an earlier approved statement: what its period should have paid with today's data under its
+    own terms (share, floor, period cap), less what it paid and what later statements already corrected."""
+
     statement: PaymentStatement
-    amount: Decimal
+    should_have_paid: Decimal
+    paid: Decimal
+    already_adjusted: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.should_have_paid - self.paid - self.already_adjusted
+
+    def as_inputs(self) -> dict:
+        return {
+            "statement": self.statement.pk,
+            "should_have_paid": str(self.should_have_paid),
+            "paid": str(self.paid),
+            "already_adjusted": str(self.already_adjusted),
+            "amount": str(self.amount),
+        }
 
 
 @dataclass
 class StatementFigures:
+    """A statement's figures, step by step: the period's own payment (share, floor, period cap), then the
+    adjustments to earlier years, then the total cap over everything approved."""
+
     period: PeriodFigures
-    terms: PaymentTerms
+    terms: TermsSnapshot
     adjustments: list[Adjustment] = field(default_factory=list)
     carried_forward_in: Decimal = Decimal("0.00")
-    paid_before: Decimal = Decimal("0.00")
-
-    @property
-    def adjustments_total(self) -> Decimal:
-        return sum((a.amount for a in self.adjustments), Decimal("0.00"))
+    # Σ payable of every other approved or paid statement of the programme, whatever its period.
+    approved_elsewhere: Decimal = Decimal("0.00")
 
     @property
     def net_savings(self) -> Decimal:
-        return self.period.savings + self.adjustments_total + self.carried_forward_in
+        return self.period.savings + self.carried_forward_in
 
     @property
     def uncapped_payment(self) -> Decimal:
@@ -126,32 +213,44 @@ class StatementFigures:
 
     @property
     def carried_forward_out(self) -> Decimal:
-        return self.net_savings if self.net_savings < 0 and self.terms.carry_forward_negative else Decimal("0.00")
+        return self.terms.carried_out(self.net_savings)
+
+    @property
+    def period_payable(self) -> Decimal:
+        return self.terms.period_payment(self.net_savings)
 
     @property
     def period_cap_applied(self) -> bool:
         return self.terms.period_cap is not None and self.uncapped_payment > self.terms.period_cap
 
     @property
+    def adjustments_total(self) -> Decimal:
+        return sum((a.amount for a in self.adjustments), Decimal("0.00"))
+
+    @property
+    def refund_due(self) -> Decimal:
+        """What the fund owes back: negative adjustments larger than this statement's own payment."""
+        return max(-(self.period_payable + self.adjustments_total), Decimal("0.00"))
+
+    @property
+    def before_total_cap(self) -> Decimal:
+        return max(self.period_payable + self.adjustments_total, Decimal("0.00"))
+
+    @property
     def remaining_total_cap(self) -> Decimal | None:
         if self.terms.total_cap is None:
             return None
-        return max(self.terms.total_cap - self.paid_before, Decimal("0.00"))
+        return max(self.terms.total_cap - self.approved_elsewhere, Decimal("0.00"))
 
     @property
     def payable(self) -> Decimal:
-        payable = max(self.uncapped_payment, Decimal("0.00"))
-        if self.terms.period_cap is not None:
-            payable = min(payable, self.terms.period_cap)
-        if self.remaining_total_cap is not None:
-            payable = min(payable, self.remaining_total_cap)
-        return payable
+        remaining = self.remaining_total_cap
+        return self.before_total_cap if remaining is None else min(self.before_total_cap, remaining)
 
     @property
     def total_cap_applied(self) -> bool:
         remaining = self.remaining_total_cap
-        capped_by_period = min(max(self.uncapped_payment, Decimal("0")), self.terms.period_cap or self.uncapped_payment)
-        return remaining is not None and capped_by_period > remaining
+        return remaining is not None and self.before_total_cap > remaining
 
 
 def days_in_year(year: int) -> int:
@@ -166,6 +265,7 @@ def quarter_of(day: datetime.date) -> tuple[datetime.date, datetime.date]:
 
 
 def check_period(period_start: datetime.date, period_end: datetime.date) -> None:
+    """A calculation period lies within one calendar year (annual statements and quarterly previews)."""
     if period_end < period_start or period_start.year != period_end.year:
         raise DomainError(
             Problem(
@@ -176,17 +276,21 @@ def check_period(period_start: datetime.date, period_end: datetime.date) -> None
 
 
 def cohort_memberships(*, programme: Programme) -> QuerySet:
-    """One row per child ever enrolled (not merely waitlisted) in the programme: `child_id` and `cohort_start`,
-    the first enrollment date. Grouped over the enrollment–child table, so PostgreSQL aggregates in one pass."""
+    """One row per child whose enrollment in the programme ever actually began (a waitlist spell never counts):
+    `child_id` and `cohort_start`, the first day of actual participation. Grouped over the enrollment–child table,
+    so PostgreSQL aggregates in one pass."""
     return (
-        Enrollment.children.through.objects.filter(enrollment__programme=programme)
-        .exclude(enrollment__status=EnrollmentStatus.WAITLISTED)
+        Enrollment.children.through.objects.filter(
+            enrollment__programme=programme, enrollment__activated_on__isnull=False
+        )
         .values("child_id")
-        .annotate(cohort_start=Min("enrollment__enrolled_on"))
+        .annotate(cohort_start=Min("enrollment__activated_on"))
     )
 
 
-def _last_counted_day(programme: Programme, period_start: datetime.date, period_end: datetime.date) -> datetime.date:
+def last_counted_day(programme: Programme, period_start: datetime.date, period_end: datetime.date) -> datetime.date:
+    """The period's last day that counts: the period end, or the follow-up end if that comes first (the day before
+    the period when the follow-up ended before it)."""
     last_day = min(period_end, programme.follow_up_end)
     if last_day < period_start:  # the period lies after the follow-up has ended
         last_day = period_start - datetime.timedelta(days=1)
@@ -194,26 +298,29 @@ def _last_counted_day(programme: Programme, period_start: datetime.date, period_
 
 
 def cohort_children(*, programme: Programme, last_day: datetime.date) -> QuerySet:
-    """The cohort as of `last_day`: every child enrolled by then, with `child_id` and `cohort_start`."""
+    """The cohort as of `last_day`: every child whose participation began by then, with `child_id` and
+    `cohort_start`."""
     return cohort_memberships(programme=programme).filter(cohort_start__lte=last_day)
 
 
 def cohort_observations(
     *, programme: Programme, period_start: datetime.date, last_day: datetime.date
 ) -> QuerySet[OutcomeObservation]:
-    """Cost-bearing observations of the cohort starting in the period (and not before the child's enrollment),
-    annotated with `unit_cost_from`: the start of the unit-cost version valid on the observation's start date."""
-    enrolled_by_then = Enrollment.objects.filter(
-        programme=programme, children=OuterRef("child_id"), enrolled_on__lte=OuterRef("period_start")
-    ).exclude(status=EnrollmentStatus.WAITLISTED)
+    """Cost-bearing observations of the cohort starting in the period (and not before the child's participation
+    began), annotated with `unit_cost_from`: the start of the unit-cost version valid on the observation's start
+    date."""
+    begun_by_then = Enrollment.objects.ever_active().filter(
+        programme=programme, children=OuterRef("child_id"), activated_on__lte=OuterRef("period_start")
+    )
     return (
-        OutcomeObservation.objects.filter(
+        OutcomeObservation.objects.current()
+        .filter(
             metric__programme=programme,
             metric__is_cost_bearing=True,
             period_start__gte=period_start,
             period_start__lte=last_day,
         )
-        .filter(Exists(enrolled_by_then))
+        .filter(Exists(begun_by_then))
         .annotate(
             unit_cost_from=Subquery(
                 MetricUnitCost.objects.filter(metric=OuterRef("metric_id"), valid_from__lte=OuterRef("period_start"))
@@ -233,11 +340,16 @@ def exposure_days_expression(*, period_start: datetime.date, last_day: datetime.
 
 
 def period_figures(
-    *, programme: Programme, terms: PaymentTerms, period_start: datetime.date, period_end: datetime.date
+    *,
+    programme: Programme,
+    terms: PaymentTerms | TermsSnapshot,
+    period_start: datetime.date,
+    period_end: datetime.date,
 ) -> PeriodFigures:
     """Cohort exposure and the metric lines of one period: three queries, whatever the cohort's size."""
+    snapshot = terms if isinstance(terms, TermsSnapshot) else TermsSnapshot.of(terms)
     check_period(period_start, period_end)
-    last_day = _last_counted_day(programme, period_start, period_end)
+    last_day = last_counted_day(programme, period_start, period_end)
     exposure = cohort_children(programme=programme, last_day=last_day).aggregate(
         children=Count("child_id"), days=Sum(exposure_days_expression(period_start=period_start, last_day=last_day))
     )
@@ -282,16 +394,20 @@ def period_figures(
         child_count=children,
         exposure_days=exposure_days,
         days_in_year=days_in_year(period_start.year),
-        baseline=_baseline(programme=programme, terms=terms, period_start=period_start, period_end=period_end),
+        baseline=_baseline(programme=programme, terms=snapshot, period_start=period_start, period_end=period_end),
         lines=lines,
     )
 
 
 def terms_for(*, programme: Programme, period_start: datetime.date, period_end: datetime.date) -> PaymentTerms:
-    """The terms version in force on the period's last day (a programme starting mid-year is still paid for)."""
+    """The terms version in force on the period's last counted day (the period end, or the follow-up end if that
+    comes first): a programme starting mid-year is paid for, and so is the last year when the terms end with the
+    follow-up."""
+    day = max(last_counted_day(programme, period_start, period_end), period_start)
     terms = (
-        PaymentTerms.objects.filter(programme=programme, effective_from__lte=period_end)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=period_end))
+        PaymentTerms.objects.in_force()
+        .filter(programme=programme, effective_from__lte=day)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
         .order_by("-effective_from")
         .first()
     )
@@ -302,9 +418,9 @@ def terms_for(*, programme: Programme, period_start: datetime.date, period_end: 
     return terms
 
 
-def _baseline(*, programme, terms, period_start, period_end) -> Decimal:
-    if terms.counterfactual_basis == CounterfactualBasis.FIXED_BASELINE:
-        return terms.baseline_cost_per_child_year
+def _baseline(*, programme: Programme, terms: TermsSnapshot, period_start, period_end) -> Decimal:
+    if terms.baseline is not None:
+        return terms.baseline
     figure = ComparisonGroupCost.objects.filter(
         programme=programme, period_start=period_start, period_end=period_end
     ).first()
@@ -318,48 +434,92 @@ def _baseline(*, programme, terms, period_start, period_end) -> Decimal:
     return figure.cost_per_child_year
 
 
+def true_up_period(programme: Programme) -> tuple[datetime.date, datetime.date]:
+    """A true-up statement covers the programme's whole follow-up."""
+    return programme.start_date, programme.follow_up_end
+
+
 def statement_figures(
-    *, programme: Programme, kind: str, period_start: datetime.date, period_end: datetime.date
+    *,
+    programme: Programme,
+    kind: str,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    exclude_statement_id: int | None = None,
 ) -> StatementFigures:
-    """Everything a statement shows. Annual statements also carry adjustments, deficits and the caps."""
-    terms = terms_for(programme=programme, period_start=period_start, period_end=period_end)
-    figures = StatementFigures(
-        period=period_figures(programme=programme, terms=terms, period_start=period_start, period_end=period_end),
-        terms=terms,
+    """Everything a statement shows. Every kind counts what is already approved against the total cap; annual
+    statements and the true-up also carry the adjustments to earlier approved years and a carried deficit; the
+    true-up has no period of its own (its figures are adjustments only)."""
+    approved = list(
+        PaymentStatement.objects.filter(programme=programme, status__in=FROZEN_STATUSES)
+        .exclude(pk=exclude_statement_id)
+        .order_by("period_start", "id")
     )
-    if kind != StatementKind.ANNUAL:
+    approved_elsewhere = sum((s.payable for s in approved), Decimal("0.00"))
+    if kind == StatementKind.TRUE_UP:
+        last_year = [s for s in approved if s.kind == StatementKind.ANNUAL and s.period_end >= programme.follow_up_end]
+        if not last_year:
+            raise DomainError(
+                Problem(
+                    "last_year_not_approved",
+                    _("Lopputilityksen voi laskea vasta, kun seurannan viimeisen vuoden laskelma on hyväksytty."),
+                )
+            )
+        terms = TermsSnapshot.of_statement(last_year[0])
+        period = PeriodFigures(child_count=0, exposure_days=0, days_in_year=1, baseline=Decimal("0.00"), lines=[])
+        earlier = [s for s in approved if s.kind == StatementKind.ANNUAL]
+    else:
+        terms = TermsSnapshot.of(terms_for(programme=programme, period_start=period_start, period_end=period_end))
+        period = period_figures(programme=programme, terms=terms, period_start=period_start, period_end=period_end)
+        earlier = [s for s in approved if s.kind == StatementKind.ANNUAL and s.period_end < period_start]
+    figures = StatementFigures(period=period, terms=terms, approved_elsewhere=approved_elsewhere)
+    if kind == StatementKind.PREVIEW:
         return figures
-    frozen = list(
-        PaymentStatement.objects.filter(
-            programme=programme, kind=StatementKind.ANNUAL, status__in=FROZEN_STATUSES, period_end__lt=period_start
-        ).order_by("period_start")
+    adjustments, carried = _adjustments(programme=programme, earlier=earlier)
+    return StatementFigures(
+        period=period,
+        terms=terms,
+        adjustments=adjustments,
+        carried_forward_in=carried if terms.carry_forward_negative else Decimal("0.00"),
+        approved_elsewhere=approved_elsewhere,
     )
-    figures.paid_before = sum((s.payable for s in frozen), Decimal("0.00"))
-    if frozen and terms.carry_forward_negative:
-        figures.carried_forward_in = frozen[-1].carried_forward_out
-    already = _adjustments_already_made(programme=programme, before=period_start)
-    for statement in frozen:
+
+
+def _adjustments(*, programme: Programme, earlier: list[PaymentStatement]) -> tuple[list[Adjustment], Decimal]:
+    """Each earlier approved year recomputed with today's data under its own stored terms, in order, carrying a
+    deficit from one to the next as its terms say; and the deficit carried out of the last one."""
+    already = adjustments_already_made(programme=programme, statement_ids=[s.pk for s in earlier])
+    adjustments: list[Adjustment] = []
+    carried = Decimal("0.00")
+    for statement in earlier:
+        terms = TermsSnapshot.of_statement(statement)
         now = period_figures(
-            programme=programme,
-            terms=statement.terms,
-            period_start=statement.period_start,
-            period_end=statement.period_end,
+            programme=programme, terms=terms, period_start=statement.period_start, period_end=statement.period_end
         )
-        delta = now.savings - statement.savings - already.get(statement.pk, Decimal("0.00"))
-        if delta:
-            figures.adjustments.append(Adjustment(statement=statement, amount=delta))
-    return figures
+        net = now.savings + (carried if terms.carry_forward_negative else Decimal("0.00"))
+        adjustment = Adjustment(
+            statement=statement,
+            should_have_paid=terms.period_payment(net),
+            paid=statement.period_payable,
+            already_adjusted=already.get(statement.pk, Decimal("0.00")),
+        )
+        if adjustment.amount:
+            adjustments.append(adjustment)
+        carried = terms.carried_out(net)
+    return adjustments, carried
 
 
-def _adjustments_already_made(*, programme: Programme, before: datetime.date) -> dict[int, Decimal]:
+def adjustments_already_made(*, programme: Programme, statement_ids: list[int]) -> dict[int, Decimal]:
+    """Σ adjustment lines per adjusted statement, in approved or paid statements."""
     rows = (
         PaymentStatementLine.objects.filter(
             statement__programme=programme,
             statement__status__in=FROZEN_STATUSES,
-            statement__period_end__lt=before,
+            adjusts_id__in=statement_ids,
             kind=LineKind.ADJUSTMENT,
         )
         .values("adjusts_id")
         .annotate(total=Sum("amount"))
+        .order_by()
     )
     return {row["adjusts_id"]: row["total"] for row in rows}

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "simple_history",
     "sibcase",
     "programs",
     "families",
@@ -257,4 +258,9 @@ SIBCASE = {
     # The fund overview's aggregates are recomputed at most this often (seconds; 0: every request).
     "FUND_REPORT_CACHE_SECONDS": env.int("FUND_REPORT_CACHE_SECONDS", default=300),
     "PROJECTION_SCENARIOS": {"optimistic": Decimal("1.25"), "pessimistic": Decimal("0.50")},
+    # A statement paying more than this (EUR) needs a second approver (four eyes on large payments).
+    "PAYMENT_SECOND_APPROVAL_OVER": Decimal(env.str("PAYMENT_SECOND_APPROVAL_OVER", default="100000.00")),
+    # The evaluator's verification sample: confidence level and margin of error (as UNICEF's HOPE does).
+    "SAMPLE_CONFIDENCE": Decimal("0.95"),
+    "SAMPLE_MARGIN": Decimal("0.05"),
 }

@@ -8,12 +8,15 @@ from payments.models import LineKind, PaymentStatement, PaymentTerms, StatementK
 from payments.services.calculate import period_figures
 from payments.services.statements import statement_calculate
 from sibcase.errors import DomainError
+from sibcase.models import Role
 
-from ..factories import ChildFactory, FamilyFactory, OutcomeObservationFactory, ProgrammeFactory
+from ..factories import ChildFactory, FamilyFactory, OutcomeObservationFactory, ProgrammeFactory, UserFactory
+from . import signing
 
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
+YEAR_2023 = {"kind": StatementKind.ANNUAL, "period_start": D(2023, 1, 1), "period_end": D(2023, 12, 31)}
 YEAR_2024 = {"kind": StatementKind.ANNUAL, "period_start": D(2024, 1, 1), "period_end": D(2024, 12, 31)}
 
 
@@ -95,22 +98,20 @@ def test_period_cap_limits_the_payment(worked_example):
     assert (statement.payable, statement.period_cap_applied) == (Decimal("4000.00"), True)
 
 
+def _approve(statement, programme):
+    evaluator = UserFactory(role=Role.EVALUATOR, municipality=None)
+    coordinator = UserFactory(role=Role.COORDINATOR, municipality=None, programmes=[programme])
+    return signing.approve(statement, evaluator, coordinator)
+
+
 def test_total_cap_limits_by_what_remains(worked_example):
     terms = worked_example["terms"]
-    terms.total_cap = Decimal("5000.00")
+    terms.total_cap = Decimal("5500.00")
     terms.save()
-    PaymentStatement.objects.create(
-        programme=worked_example["programme"],
-        terms=terms,
-        period_start=D(2023, 1, 1),
-        period_end=D(2023, 12, 31),
-        status=StatementStatus.APPROVED,
-        approved_at="2024-02-01T10:00:00+02:00",
-        payable=Decimal("4000.00"),
-        savings=Decimal("8000.00"),
-    )
+    y2023 = _approve(_calculate(worked_example, **YEAR_2023), worked_example["programme"])
+    assert y2023.payable == Decimal("5030.82")  # 565 child-days × 6 500 / 365 × 50 %, no costs
     statement = _calculate(worked_example)
-    assert (statement.payable, statement.total_cap_applied) == (Decimal("1000.00"), True)
+    assert (statement.payable, statement.total_cap_applied) == (Decimal("469.18"), True)
 
 
 def test_payment_never_goes_below_zero_and_the_deficit_is_carried(worked_example):
@@ -127,23 +128,15 @@ def test_payment_never_goes_below_zero_and_the_deficit_is_carried(worked_example
 
 
 def test_carried_deficit_reduces_the_next_year(worked_example):
-    terms = worked_example["terms"]
-    PaymentStatement.objects.create(
-        programme=worked_example["programme"],
-        terms=terms,
-        period_start=D(2023, 1, 1),
-        period_end=D(2023, 12, 31),
-        status=StatementStatus.APPROVED,
-        approved_at="2024-02-01T10:00:00+02:00",
-        payable=Decimal("0.00"),
-        savings=period_figures(
-            programme=worked_example["programme"], terms=terms, period_start=D(2023, 1, 1), period_end=D(2023, 12, 31)
-        ).savings,
-        carried_forward_out=Decimal("-2000.00"),
+    # 40 out-of-home days in 2023: 13 200.00 against a counterfactual of 10 061.64
+    OutcomeObservationFactory(
+        metric=worked_example["out_of_home"], child=worked_example["a"], period_start=D(2023, 8, 1), value=Decimal("40")
     )
+    y2023 = _approve(_calculate(worked_example, **YEAR_2023), worked_example["programme"])
+    assert (y2023.payable, y2023.carried_forward_out) == (Decimal("0.00"), Decimal("-3138.36"))
     statement = _calculate(worked_example)
-    assert statement.carried_forward_in == Decimal("-2000.00")
-    assert statement.payable == Decimal("4023.88")  # 50 % of (10,047.76 − 2,000.00)
+    assert statement.carried_forward_in == Decimal("-3138.36")
+    assert statement.payable == Decimal("3454.70")  # 50 % of (10,047.76 − 3,138.36)
 
 
 def test_without_carry_forward_the_deficit_is_forgotten(worked_example):
@@ -166,14 +159,15 @@ def test_recalculating_a_draft_replaces_it(worked_example):
     )
     second = _calculate(worked_example)
     assert PaymentStatement.objects.count() == 1
-    assert second.pk != first.pk
+    assert second.pk == first.pk  # recalculated in place: its sample and history stay with it
     assert second.actual_cost == Decimal("6780.00")
+    assert second.previous_figures["actual_cost"] == "6220.00"
 
 
 def test_approved_statement_is_not_recalculated(worked_example):
     statement = _calculate(worked_example)
     PaymentStatement.objects.filter(pk=statement.pk).update(
-        status=StatementStatus.APPROVED, approved_at="2025-01-20T10:00:00+02:00"
+        status=StatementStatus.APPROVED, approved_at="2025-01-20T10:00:00+02:00", frozen_hash="0" * 64
     )
     OutcomeObservationFactory(
         metric=worked_example["open_care"], child=worked_example["a"], period_start=D(2024, 10, 1), value=Decimal("1")
@@ -185,7 +179,7 @@ def test_approved_statement_is_not_recalculated(worked_example):
 def test_late_data_for_an_approved_year_becomes_an_adjustment_next_year(worked_example):
     statement = _calculate(worked_example)
     PaymentStatement.objects.filter(pk=statement.pk).update(
-        status=StatementStatus.APPROVED, approved_at="2025-01-20T10:00:00+02:00"
+        status=StatementStatus.APPROVED, approved_at="2025-01-20T10:00:00+02:00", frozen_hash="0" * 64
     )
     OutcomeObservationFactory(
         metric=worked_example["open_care"], child=worked_example["a"], period_start=D(2024, 10, 1), value=Decimal("1")
@@ -194,8 +188,9 @@ def test_late_data_for_an_approved_year_becomes_an_adjustment_next_year(worked_e
         worked_example, kind=StatementKind.ANNUAL, period_start=D(2025, 1, 1), period_end=D(2025, 12, 31)
     )
     adjustment = next_year.lines.get(kind=LineKind.ADJUSTMENT)
-    assert (adjustment.adjusts_id, adjustment.amount) == (statement.pk, Decimal("-560.00"))
-    assert next_year.adjustments == Decimal("-560.00")
+    # what 2024 should have paid with the late 560.00 of costs, at its 50 % share
+    assert (adjustment.adjusts_id, adjustment.amount) == (statement.pk, Decimal("-280.00"))
+    assert next_year.adjustments == Decimal("-280.00")
 
 
 def test_period_across_years_is_refused(worked_example):
@@ -232,7 +227,10 @@ def _cohort(programme, size):
         children.append(child)
     children = ChildFactory._meta.model.objects.bulk_create(children)
     enrollments = Enrollment.objects.bulk_create(
-        [Enrollment(programme=programme, family=family, enrolled_on=D(2024, 2, 1)) for family in families]
+        [
+            Enrollment(programme=programme, family=family, enrolled_on=D(2024, 2, 1), activated_on=D(2024, 2, 1))
+            for family in families
+        ]
     )
     Enrollment.children.through.objects.bulk_create(
         [Enrollment.children.through(enrollment=e, child=c) for e, c in zip(enrollments, children, strict=True)]

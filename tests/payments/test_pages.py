@@ -7,11 +7,12 @@ import pytest
 from django.urls import reverse
 
 from payments.models import PaymentRun, PaymentStatement, RunStatus, StatementKind, StatementStatus
-from payments.services.statements import statement_calculate, statement_transition
+from payments.services.statements import statement_calculate
 from sibcase.models import AccessLogEntry, Role
 from sibcase.pseudonym import pseudonym
 
 from ..factories import ChildFactory, EnrollmentFactory, ProgrammeFactory, UserFactory
+from . import signing
 
 D = datetime.date
 YEAR_2024 = {"kind": StatementKind.ANNUAL, "period_start": D(2024, 1, 1), "period_end": D(2024, 12, 31)}
@@ -152,6 +153,7 @@ def test_statement_list_queries_do_not_grow_with_statements(
 
 
 def test_evaluator_validates_and_coordinator_approves_through_the_page(client, evaluator, coordinator, statement):
+    signing.check_sample(statement, evaluator)
     client.force_login(evaluator)
     url = reverse("payments:statement_transition", args=[statement.pk])
     client.post(url, {"to_status": "validated"})
@@ -174,9 +176,9 @@ def test_coordinator_cannot_validate(client, coordinator, statement):
 def test_marking_paid_without_a_reference_keeps_the_input_and_changes_nothing(
     client, evaluator, coordinator, statement
 ):
-    statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
-    statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
-    client.force_login(coordinator)
+    signing.approve(statement, evaluator, coordinator)
+    treasurer = UserFactory(role=Role.COORDINATOR, municipality=None, programmes=[statement.programme])
+    client.force_login(treasurer)
     response = client.post(
         reverse("payments:statement_transition", args=[statement.pk]),
         {"to_status": "paid", "paid_on": "2025-03-01", "payment_reference": ""},
@@ -194,8 +196,9 @@ def test_recalculating_a_draft_replaces_it(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("payments:statement_recalculate", args=[statement.pk]))
     new = PaymentStatement.objects.get()
-    assert new.pk != statement.pk
+    assert new.pk == statement.pk  # a draft is recalculated in place, its previous figures kept for the diff
     assert new.payable == Decimal("5023.88")
+    assert new.previous_figures["payable"] == "5023.88"
 
 
 def _record_2024_comparison_cost(client, programme, cost: str):
@@ -234,8 +237,7 @@ def test_comparison_figure_of_an_approved_period_cannot_change(
 ):
     from payments.models import ComparisonGroupCost
 
-    statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
-    statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
+    signing.approve(statement, evaluator, coordinator)
     client.force_login(evaluator)
     response = _record_2024_comparison_cost(client, worked_example["programme"], "1.00")
     assert response.status_code == 400

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 def approved():
     statement = PaymentStatementFactory(payable=Decimal("100.00"))
     PaymentStatementLineFactory(statement=statement)
-    PaymentStatement.objects.filter(pk=statement.pk).update(status=StatementStatus.APPROVED, approved_at=timezone.now())
+    PaymentStatement.objects.filter(pk=statement.pk).update(
+        status=StatementStatus.APPROVED, approved_at=timezone.now(), frozen_hash="0" * 64
+    )
     statement.refresh_from_db()
     return statement
 

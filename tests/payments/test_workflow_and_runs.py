@@ -14,6 +14,7 @@ from sibcase.models import AuditEvent, Role
 
 from ..factories import PaymentTermsFactory, ProgrammeFactory, UserFactory
 from ..support import RedisServer, start_worker, stop_worker, wait_for
+from . import signing
 
 D = datetime.date
 YEAR_2024 = {"kind": StatementKind.ANNUAL, "period_start": D(2024, 1, 1), "period_end": D(2024, 12, 31)}
@@ -35,12 +36,18 @@ def coordinator(worked_example):
     return UserFactory(role=Role.COORDINATOR, municipality=None, programmes=[worked_example["programme"]])
 
 
+@pytest.fixture
+def treasurer(worked_example):
+    """A second coordinator: the one who approves never records the payment."""
+    return UserFactory(role=Role.COORDINATOR, municipality=None, programmes=[worked_example["programme"]])
+
+
 @pytest.mark.django_db
-def test_statement_goes_draft_validated_approved_paid(statement, evaluator, coordinator):
-    statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
+def test_statement_goes_draft_validated_approved_paid(statement, evaluator, coordinator, treasurer):
+    signing.validate(statement, evaluator)
     statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
     statement_transition(
-        actor=coordinator,
+        actor=treasurer,
         statement=statement,
         to_status=StatementStatus.PAID,
         paid_on=D(2025, 3, 1),
@@ -48,7 +55,13 @@ def test_statement_goes_draft_validated_approved_paid(statement, evaluator, coor
     )
     statement.refresh_from_db()
     assert statement.status == StatementStatus.PAID
-    assert AuditEvent.objects.filter(event_type__startswith="statement.").count() == 4
+    assert list(
+        AuditEvent.objects.filter(
+            event_type__in=["statement.calculated", "statement.validated", "statement.approved", "statement.paid"]
+        )
+        .order_by("id")
+        .values_list("event_type", flat=True)
+    ) == ["statement.calculated", "statement.validated", "statement.approved", "statement.paid"]
 
 
 @pytest.mark.django_db
@@ -67,24 +80,23 @@ def test_coordinator_cannot_validate(statement, coordinator):
 
 @pytest.mark.django_db
 def test_other_programmes_coordinator_cannot_approve(statement, evaluator):
-    statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
+    signing.validate(statement, evaluator)
     stranger = UserFactory(role=Role.COORDINATOR, municipality=None, programmes=[ProgrammeFactory()])
     with pytest.raises(DomainError):
         statement_transition(actor=stranger, statement=statement, to_status=StatementStatus.APPROVED)
 
 
 @pytest.mark.django_db
-def test_paid_needs_date_and_reference(statement, evaluator, coordinator):
-    statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
-    statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
+def test_paid_needs_date_and_reference(statement, evaluator, coordinator, treasurer):
+    signing.approve(statement, evaluator, coordinator)
     with pytest.raises(DomainError) as exc:
-        statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.PAID)
+        statement_transition(actor=treasurer, statement=statement, to_status=StatementStatus.PAID)
     assert exc.value.codes == ["payment_details_missing"]
 
 
 @pytest.mark.django_db
 def test_validated_statement_is_not_silently_recalculated(statement, evaluator, worked_example):
-    statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
+    signing.validate(statement, evaluator)
     with pytest.raises(DomainError) as exc:
         statement_calculate(programme=worked_example["programme"], **YEAR_2024)
     assert exc.value.codes == ["statement_validated"]
