@@ -249,8 +249,6 @@ class Enrollment(models.Model):
     programme (None while it waits, and for good if it leaves the queue). The cohort counts from `activated_on`.
     """
 
-    objects = EnrollmentQuerySet.as_manager()
-
     programme = models.ForeignKey(
         "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="enrollments"
     )
@@ -286,6 +284,8 @@ class Enrollment(models.Model):
         related_name="+",
     )
     backdating_reason = models.TextField(_("takautuvan kirjauksen perustelu"), blank=True)
+
+    objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("ohjelmaan osallistuminen")

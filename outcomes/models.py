@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from simple_history.models import HistoricalRecords
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from programs.models import TranslatedNameMixin
 
@@ -232,8 +232,6 @@ class OutcomeObservation(models.Model):
     Corrections go through `observation_correct` / `observation_void`; `history` keeps who, when, the old and new
     values and the reason of each (django-simple-history)."""
 
-    objects = OutcomeObservationQuerySet.as_manager()
-
     metric = models.ForeignKey(
         OutcomeMetric, verbose_name=_("mittari"), on_delete=models.PROTECT, related_name="observations"
     )
@@ -255,6 +253,8 @@ class OutcomeObservation(models.Model):
         blank=True,
         related_name="+",
     )
+
+    objects = OutcomeObservationQuerySet.as_manager()
 
     history = HistoricalRecords(excluded_fields=["recorded_at"])
 

@@ -39,8 +39,6 @@ class PaymentTerms(models.Model):
     force (`terms_put_in_force`) with the deciding body and a reason; terms in force never change once a statement
     used them (a new version is made instead)."""
 
-    objects = PaymentTermsQuerySet.as_manager()
-
     programme = models.ForeignKey(
         "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="payment_terms"
     )
@@ -90,6 +88,8 @@ class PaymentTerms(models.Model):
         blank=True,
         related_name="+",
     )
+
+    objects = PaymentTermsQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("maksuehdot")
@@ -408,6 +408,9 @@ class StatementCohortEntry(models.Model):
             models.UniqueConstraint(fields=["statement", "child"], name="frozen_cohort_child_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.statement_id}/{self.child_id}"
+
 
 class StatementObservation(models.Model):
     """An observation a statement's lines used, as frozen at validation (its value then, and the unit cost)."""
@@ -433,6 +436,9 @@ class StatementObservation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["statement", "observation"], name="frozen_observation_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}/{self.observation_id}"
 
 
 class SampleItemOutcome(models.TextChoices):
@@ -470,6 +476,9 @@ class StatementSample(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.statement_id}: {self.size}/{self.population}"
+
 
 class StatementSampleItem(models.Model):
     sample = models.ForeignKey(StatementSample, verbose_name=_("otos"), on_delete=models.CASCADE, related_name="items")
@@ -501,6 +510,9 @@ class StatementSampleItem(models.Model):
             models.UniqueConstraint(fields=["sample", "observation"], name="sample_item_once"),
             models.CheckConstraint(condition=~Q(outcome="disputed") | ~Q(note=""), name="sample_dispute_has_note"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.sample_id}/{self.observation_id}: {self.outcome}"
 
 
 class RunStatus(models.TextChoices):

@@ -17,10 +17,10 @@ from sibcase.pseudonym import pseudonym
 
 from .models import ComparisonGroupCost, PaymentRun, PaymentStatement
 from .services.calculate import (
-    last_counted_day,
     cohort_children,
     cohort_observations,
     exposure_days_expression,
+    last_counted_day,
 )
 from .services.runs import CALCULATE_TASK
 

@@ -260,12 +260,7 @@ def changed_after_validation(*, statement: PaymentStatement) -> list[str]:
     live_cohort = {
         row["child_id"]: row["cohort_start"] for row in cohort_children(programme=programme, last_day=last_day)
     }
-    frozen_obs = {
-        obs_id: value
-        for obs_id, value in StatementObservation.objects.filter(statement=statement).values_list(
-            "observation_id", "value"
-        )
-    }
+    frozen_obs = dict(StatementObservation.objects.filter(statement=statement).values_list("observation_id", "value"))
     live_obs = dict(
         cohort_observations(programme=programme, period_start=statement.period_start, last_day=last_day).values_list(
             "id", "value"

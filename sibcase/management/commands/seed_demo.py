@@ -21,7 +21,15 @@ from families.identity import make_temporary_identity_code
 from families.models import ConsentScope, EmploymentStatus, Guardian, ReferralSource
 from outcomes import services as outcome_services
 from outcomes.models import MetricDirection, MetricUnit, MetricUnitCost, ObservationSource, OutcomeMetric
-from payments.models import CounterfactualBasis, PaymentStatement, PaymentTerms, StatementKind, StatementStatus
+from payments.models import (
+    CounterfactualBasis,
+    PaymentStatement,
+    PaymentTerms,
+    SampleItemOutcome,
+    StatementKind,
+    StatementStatus,
+)
+from payments.services.sampling import sample_draw, sample_item_check, statement_population
 from payments.services.statements import statement_calculate, statement_transition
 from programs.models import (
     EligibilityRule,
@@ -267,6 +275,7 @@ class Command(BaseCommand):
         """Annual statements for the years behind us: older ones approved and paid, last year's validated."""
         this_year = timezone.localdate().year
         evaluator, coordinator = users["demo-arvioija"], users["demo-koordinaattori"]
+        finance, admin = users["demo-talous"], users["demo-admin"]
         for programme in reference["programmes"].values():
             for year in range(programme.start_date.year, this_year):
                 period = {"period_start": datetime.date(year, 1, 1), "period_end": datetime.date(year, 12, 31)}
@@ -275,11 +284,19 @@ class Command(BaseCommand):
                 statement = statement_calculate(
                     programme=programme, kind=StatementKind.ANNUAL, actor=evaluator, **period
                 )
+                if statement_population(statement=statement):
+                    sample = sample_draw(actor=evaluator, statement=statement, seed=year)
+                    for item in sample.items.all():
+                        sample_item_check(actor=evaluator, item=item, outcome=SampleItemOutcome.CONFIRMED)
                 statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
                 if year < this_year - 1:
-                    statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
+                    statement = statement_transition(
+                        actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED
+                    )
+                    if statement.status != StatementStatus.APPROVED:  # over the limit: a second approver
+                        statement_transition(actor=admin, statement=statement, to_status=StatementStatus.APPROVED)
                     statement_transition(
-                        actor=coordinator,
+                        actor=finance,
                         statement=statement,
                         to_status=StatementStatus.PAID,
                         paid_on=datetime.date(year + 1, 3, 31),
@@ -419,10 +436,13 @@ class Command(BaseCommand):
                     MetricUnitCost.objects.update_or_create(
                         metric=metric, valid_from=_d(valid_from), defaults={"unit_cost": Decimal(cost)}
                     )
-            PaymentTerms.objects.update_or_create(
+            # Terms are versioned data: once a statement used them they never change, so only a first run makes them.
+            PaymentTerms.objects.get_or_create(
                 programme=programme,
                 effective_from=programme.start_date,
                 defaults={
+                    "decision_body": f"{programme.municipality.name_fi}: sopimus Lapset SIB -rahaston kanssa",
+                    "reason": "Demoaineisto",
                     "counterfactual_basis": CounterfactualBasis.FIXED_BASELINE,
                     "baseline_cost_per_child_year": Decimal("6500.00"),
                     "savings_share": Decimal("0.5000"),
@@ -483,6 +503,9 @@ class Command(BaseCommand):
             )
         coordinator = user("demo-koordinaattori", Role.COORDINATOR, "Demo", "Koordinaattori")
         coordinator.programmes.set(reference["programmes"].values())
+        # Four eyes: the finance office's coordinator co-approves large statements and records the payments.
+        finance = user("demo-talous", Role.COORDINATOR, "Demo", "Talouskoordinaattori")
+        finance.programmes.set(reference["programmes"].values())
         user(
             "demo-perhekumppani",
             Role.PROVIDER_WORKER,
