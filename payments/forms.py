@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from sibcase.forms import DateInput
 
 from .models import StatementKind
-from .services.calculate import quarter_of
+from .services.calculate import quarter_of, true_up_period
 
 FIRST_YEAR, LAST_YEAR = 2019, 2032
 
@@ -40,6 +40,12 @@ class PeriodForm(forms.Form):
         year, kind, quarter = data.get("year"), data.get("kind"), data.get("quarter")
         if year is None or kind is None:
             return data
+        if kind == StatementKind.TRUE_UP:
+            if quarter is not None or data.get("programme") is None:
+                self.add_error("quarter", _("Lopputilitys kattaa koko seurannan; jätä neljännes tyhjäksi."))
+                return data
+            data["period_start"], data["period_end"] = true_up_period(data["programme"])
+            return data
         if kind == StatementKind.PREVIEW:
             if quarter is None:
                 self.add_error("quarter", _("Valitse neljännes ennakkolaskelmalle."))
@@ -61,6 +67,14 @@ class RunRequestForm(PeriodForm):
 
 
 class ComparisonCostForm(PeriodForm):
+    kind = forms.ChoiceField(
+        label=_("Laji"),
+        choices=[
+            (StatementKind.ANNUAL, StatementKind.ANNUAL.label),
+            (StatementKind.PREVIEW, StatementKind.PREVIEW.label),
+        ],
+        initial=StatementKind.ANNUAL,
+    )
     cost_per_child_year = forms.DecimalField(
         label=_("Vertailuryhmän kustannus lapsivuotta kohden (EUR)"), min_value=0, max_digits=14, decimal_places=2
     )
@@ -75,3 +89,20 @@ class PaidForm(forms.Form):
         if paid_on > timezone.localdate():
             raise forms.ValidationError(_("Maksupäivä ei voi olla tulevaisuudessa."), code="future_date")
         return paid_on
+
+
+class SampleItemForm(forms.Form):
+    """The evaluator's check of one sampled observation, or the settling of a disputed one."""
+
+    action = forms.ChoiceField(
+        label=_("Tulos"),
+        choices=[
+            ("confirmed", _("Vahvistettu")),
+            ("disputed", _("Kiistetty")),
+            ("exclude", _("Poista laskelmasta (mitätöi havainto)")),
+            ("correct", _("Korjaa arvo")),
+        ],
+    )
+    note = forms.CharField(label=_("Huomautus tai korjauksen syy"), required=False, max_length=2000)
+    value = forms.DecimalField(label=_("Korjattu arvo"), required=False, min_value=0, max_digits=12, decimal_places=2)
+    evidence = forms.FileField(label=_("Liite (PDF, PNG tai JPEG, enintään 10 Mt)"), required=False)

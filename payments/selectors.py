@@ -15,7 +15,7 @@ from sibcase.models import OutboxMessage, OutboxStatus, Role, User
 from sibcase.money import round_cents
 from sibcase.pseudonym import pseudonym
 
-from .models import ComparisonGroupCost, PaymentRun, PaymentStatement
+from .models import ComparisonGroupCost, PaymentRun, PaymentStatement, StatementSample
 from .services.calculate import (
     cohort_children,
     cohort_observations,
@@ -23,6 +23,7 @@ from .services.calculate import (
     last_counted_day,
 )
 from .services.runs import CALCULATE_TASK
+from .services.statements import statement_summary
 
 
 def payment_programmes_for_user(*, user: User) -> QuerySet[Programme]:
@@ -141,3 +142,49 @@ def statement_child_rows(*, statement: PaymentStatement, cohort_rows: list[dict]
         )
         for row in cohort_rows
     ]
+
+
+def statement_sample_items(*, sample: StatementSample) -> list[dict]:
+    """The sampled observations for the evaluator: metric, period, value and the child under the statement's
+    pseudonym, never a name or an identity code."""
+    return [
+        {
+            "item": item,
+            "metric": item.observation.metric,
+            "period_start": item.observation.period_start,
+            "value": item.observation.value,
+            "voided": item.observation.voided_at is not None,
+            "child": pseudonym("child", item.observation.child_id),
+        }
+        for item in sample.items.select_related("observation__metric", "checked_by")
+    ]
+
+
+def statement_diff(*, statement: PaymentStatement) -> list[dict]:
+    """What the last recalculation changed, figure by figure and line by line (empty if nothing did)."""
+    previous = statement.previous_figures or {}
+    if not previous:
+        return []
+    current = statement_summary(statement)
+    changes = [
+        {"item": name, "before": previous.get(name), "after": current.get(name)}
+        for name in ("child_count", "counterfactual_cost", "actual_cost", "savings", "adjustments", "payable")
+        if previous.get(name) != current.get(name)
+    ]
+
+    def key(line: dict) -> tuple:
+        return (line["kind"], line["description"], line["unit_cost"])
+
+    before = {key(line): line for line in previous.get("lines", [])}
+    after = {key(line): line for line in current.get("lines", [])}
+    for line_key in sorted(before.keys() | after.keys()):
+        old, new = before.get(line_key), after.get(line_key)
+        if old != new:
+            changes.append(
+                {
+                    "item": f"{line_key[1]} ({line_key[2]} EUR)" if line_key[0] == "metric" else line_key[1],
+                    "before": old["amount"] if old else None,
+                    "after": new["amount"] if new else None,
+                }
+            )
+    return changes

@@ -13,4 +13,11 @@ urlpatterns = [
     path("statements/<int:pk>/transition/", views.statement_transition_view, name="statement_transition"),
     path("statements/<int:pk>/recalculate/", views.statement_recalculate, name="statement_recalculate"),
     path("statements/<int:pk>/children/", views.statement_children, name="statement_children"),
+    path("statements/<int:pk>/sample/", views.sample_draw_view, name="sample_draw"),
+    path("statements/<int:pk>/sample/<int:item_pk>/", views.sample_item_view, name="sample_item"),
+    path(
+        "statements/<int:pk>/document.<str:fmt>",
+        views.statement_document,
+        name="statement_document",
+    ),
 ]

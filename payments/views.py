@@ -7,8 +7,8 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,8 +24,9 @@ from sibcase.permissions import (
     require_role,
 )
 
-from .forms import ComparisonCostForm, PaidForm, RunRequestForm
-from .models import LineKind, StatementStatus
+from .documents import statement_csv, statement_pdf
+from .forms import ComparisonCostForm, PaidForm, RunRequestForm, SampleItemForm
+from .models import PAYABLE_KINDS, LineKind, StatementSample, StatementSampleItem, StatementStatus
 from .selectors import (
     comparison_costs_for_user,
     payment_programmes_for_user,
@@ -33,11 +34,15 @@ from .selectors import (
     runs_for_user,
     statement_child_cohort,
     statement_child_rows,
+    statement_diff,
     statement_get_for_user,
+    statement_sample_items,
     statements_for_user,
 )
 from .services.comparison import comparison_cost_record
+from .services.freeze import changed_after_validation
 from .services.runs import run_request
+from .services.sampling import sample_draw, sample_item_check, sample_item_resolve, sample_problems, sample_result
 from .services.statements import statement_transition, statement_transitions_for
 
 STATEMENTS_PER_PAGE = 25
@@ -135,6 +140,8 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _detail_page(request, *, statement, paid_form, status=200):
     lines = list(statement.lines.select_related("metric", "adjusts"))
     allowed = statement_transitions_for(actor=request.user, statement=statement)
+    sample = StatementSample.objects.filter(statement=statement).first()
+    may_sample = has_role(request.user, PAYMENT_CHILD_DETAIL_READERS)
     return render(
         request,
         "payments/statement_detail.html",
@@ -152,6 +159,22 @@ def _detail_page(request, *, statement, paid_form, status=200):
             "can_see_children": has_role(request.user, PAYMENT_CHILD_DETAIL_READERS),
             "paid_form": paid_form,
             "runs": statement.runs.select_related("requested_by")[:5],
+            "sample": sample,
+            "sample_result": sample_result(sample=sample) if sample else None,
+            "sample_items": statement_sample_items(sample=sample) if sample and may_sample else [],
+            "can_draw_sample": may_sample
+            and sample is None
+            and statement.status == StatementStatus.DRAFT
+            and statement.kind in PAYABLE_KINDS,
+            "can_check_sample": may_sample and statement.status == StatementStatus.DRAFT,
+            "validation_problems": sample_problems(statement=statement)
+            if statement.status == StatementStatus.DRAFT and statement.kind in PAYABLE_KINDS
+            else [],
+            "changed_after_validation": changed_after_validation(statement=statement),
+            "diff": statement_diff(statement=statement),
+            "needs_second_approval": statement.status == StatementStatus.VALIDATED
+            and statement.approved_by_id is not None,
+            "can_download": statement.is_frozen,
         },
         status=status,
     )
@@ -162,8 +185,73 @@ def _terms_snapshot(inputs: dict) -> dict:
     terms = inputs.get("terms", {})
     money = ("baseline_cost_per_child_year", "period_cap", "total_cap")
     snapshot = {key: Decimal(terms[key]) if terms.get(key) is not None else None for key in money}
-    snapshot["paid_before"] = Decimal(inputs.get("paid_before", "0"))
+    snapshot["paid_before"] = Decimal(inputs.get("approved_elsewhere", inputs.get("paid_before", "0")))
     return snapshot
+
+
+def _back_to_statement(request, statement, exc: DomainError | None = None, success: str = ""):
+    if exc is not None:
+        for message in exc.messages:
+            messages.error(request, message)
+    elif success:
+        messages.success(request, success)
+    return redirect("payments:statement_detail", pk=statement.pk)
+
+
+@login_required
+@require_POST
+def sample_draw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, PAYMENT_CHILD_DETAIL_READERS)
+    statement = statement_get_for_user(user=request.user, pk=pk)
+    try:
+        sample_draw(actor=request.user, statement=statement)
+    except DomainError as exc:
+        return _back_to_statement(request, statement, exc)
+    return _back_to_statement(request, statement, success=_("Otos poimittiin."))
+
+
+@login_required
+@require_POST
+def sample_item_view(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    require_role(request.user, PAYMENT_CHILD_DETAIL_READERS)
+    statement = statement_get_for_user(user=request.user, pk=pk)
+    item = get_object_or_404(StatementSampleItem, pk=item_pk, sample__statement=statement)
+    form = SampleItemForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _back_to_statement(request, statement)
+    data = form.cleaned_data
+    try:
+        if data["action"] in ("exclude", "correct"):
+            sample_item_resolve(
+                actor=request.user, item=item, action=data["action"], reason=data["note"], value=data["value"]
+            )
+        else:
+            sample_item_check(
+                actor=request.user, item=item, outcome=data["action"], note=data["note"], evidence=data["evidence"]
+            )
+    except DomainError as exc:
+        return _back_to_statement(request, statement, exc)
+    return _back_to_statement(request, statement, success=_("Otoksen havainto kirjattiin."))
+
+
+@login_required
+def statement_document(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The approved statement as a document for the finance office: CSV (Finnish Excel) or PDF."""
+    require_role(request.user, PAYMENT_WORKERS)
+    statement = statement_get_for_user(user=request.user, pk=pk)
+    if not statement.is_frozen:
+        raise Http404
+    name = f"tulospalkkiolaskelma-{statement.programme.code}-{statement.period_start:%Y}-{statement.kind}"
+    if fmt == "csv":
+        response = HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    else:
+        response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
 
 
 @login_required

@@ -15,7 +15,7 @@ from sibcase.models import User
 from sibcase.outbox import outbox_enqueue
 
 from ..models import PaymentRun, RunStatus, StatementKind
-from .calculate import check_period, quarter_of, terms_for
+from .calculate import check_period, quarter_of, terms_for, true_up_period
 from .statements import statement_calculate
 
 STUCK_AFTER = datetime.timedelta(minutes=30)
@@ -27,9 +27,13 @@ def run_request(
     *, actor: User | None, programme: Programme, kind: str, period_start: datetime.date, period_end: datetime.date
 ) -> PaymentRun:
     """Record a run and hand it to the workers after commit (via the outbox, so a Redis outage loses nothing)."""
-    check_period(period_start, period_end)
     if kind not in StatementKind.values:
         raise DomainError(Problem("invalid_kind", _("Tuntematon laskelman laji.")))
+    if kind == StatementKind.TRUE_UP:
+        if (period_start, period_end) != true_up_period(programme):
+            raise DomainError(Problem("invalid_period", _("Lopputilitys kattaa ohjelman koko seurannan.")))
+    else:
+        check_period(period_start, period_end)
     with transaction.atomic():
         run = PaymentRun.objects.create(
             programme=programme, kind=kind, period_start=period_start, period_end=period_end, requested_by=actor
