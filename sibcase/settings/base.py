@@ -60,6 +60,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Uploaded files (the evaluators' sample evidence): outside the web root, never served as static or media URLs;
+# only access-checked views read them.
+MEDIA_ROOT = env.path("PRIVATE_FILES_ROOT", default=BASE_DIR / "private-files")
+
 ROOT_URLCONF = "sibcase.urls"
 WSGI_APPLICATION = "sibcase.wsgi.application"
 

@@ -1,5 +1,8 @@
 """Test settings (pytest). DATABASE_URL and CELERY_BROKER_URL still come from the environment."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -17,3 +20,6 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "100000/minute"}}  # noqa: F405
 # Tests measure the fund overview's real queries; the cache has its own test.
 SIBCASE = {**SIBCASE, "FUND_REPORT_CACHE_SECONDS": 0}  # noqa: F405
+
+# Uploads of a test run land in a throwaway folder, never in the working tree.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="sibcase-test-files-"))
