@@ -223,6 +223,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "children",
             "referral",
             "enrolled_on",
+            "activated_on",
             "status",
             "exit_date",
             "exit_reason",
@@ -259,6 +260,10 @@ class ExitInput(serializers.Serializer):
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
+class ActivateInput(serializers.Serializer):
+    activated_on = serializers.DateField()
+
+
 class EnrollmentViewSet(PersonalRecordViewSet):
     """Enrollments. Creating one goes through the same enrollment service as the web form (cutoffs, rules)."""
 
@@ -282,6 +287,15 @@ class EnrollmentViewSet(PersonalRecordViewSet):
         data = self.validated_input(EnrollmentInput)
         enrollment = services.enrollment_create(actor=request.user, **data)
         return self.created(enrollment)
+
+    @extend_schema(request=ActivateInput, responses={200: EnrollmentSerializer})
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        """A queued family begins in the programme: capacity, cutoff and consent are checked on that day."""
+        enrollment = self.get_object()
+        data = self.validated_input(ActivateInput)
+        enrollment = services.enrollment_activate(actor=request.user, enrollment=enrollment, **data)
+        return Response(self.get_serializer(enrollment).data)
 
     @extend_schema(request=ExitInput, responses={200: EnrollmentSerializer})
     @action(detail=True, methods=["post"])

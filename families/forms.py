@@ -143,6 +143,10 @@ class EnrollmentForm(OnceTokenForm):
             del self.fields["backdating_reason"]
 
 
+class EnrollmentActivateForm(OnceTokenForm):
+    activated_on = forms.DateField(label=_("Aloituspäivä ohjelmassa"), widget=DateInput())
+
+
 class EnrollmentExitForm(OnceTokenForm):
     exit_date = forms.DateField(label=_("Päättymispäivä"), widget=DateInput())
     reason = forms.ChoiceField(label=_("Päättymisen syy"), choices=ExitReason.choices)

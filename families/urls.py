@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:pk>/enroll/", views.enrollment_create, name="enrollment_create"),
     path("consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
     path("enrollments/<int:pk>/exit/", views.enrollment_exit, name="enrollment_exit"),
+    path("enrollments/<int:pk>/activate/", views.enrollment_activate, name="enrollment_activate"),
     path("people/<str:kind>/<int:pk>/", views.person_detail, name="person_detail"),
 ]

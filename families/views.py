@@ -27,6 +27,7 @@ from .forms import (
     ChildFormSet,
     ConsentForm,
     ConsentWithdrawForm,
+    EnrollmentActivateForm,
     EnrollmentExitForm,
     EnrollmentForm,
     FamilyForm,
@@ -341,6 +342,35 @@ def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             return redirect("families:detail", pk=family.pk)
     return _form_page(request, family=family, form=form, title=_("Ota perhe mukaan ohjelmaan"), submit=_("Tallenna"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enrollment_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    """A queued family begins in the programme (capacity, cutoff and consent checked on that day)."""
+    _casework(request)
+    enrollment = get_object_or_404(Enrollment.objects.select_related("programme"), pk=pk)
+    family = family_get_for_user(user=request.user, pk=enrollment.family_id)
+    form = EnrollmentActivateForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.enrollment_activate(
+                actor=request.user, enrollment=enrollment, activated_on=form.cleaned_data["activated_on"]
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            form.consume_token()
+            messages.success(request, _("Perhe siirtyi jonosta mukaan ohjelmaan."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Jonosta mukaan ohjelmaan"),
+        submit=_("Tallenna"),
+        intro=str(enrollment.programme),
+    )
 
 
 @login_required

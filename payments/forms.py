@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sibcase.forms import DateInput
 
-from .models import StatementKind
+from .models import PaymentTerms, StatementKind
 from .services.calculate import quarter_of, true_up_period
 
 FIRST_YEAR, LAST_YEAR = 2019, 2032
@@ -106,3 +106,30 @@ class SampleItemForm(forms.Form):
     note = forms.CharField(label=_("Huomautus tai korjauksen syy"), required=False, max_length=2000)
     value = forms.DecimalField(label=_("Korjattu arvo"), required=False, min_value=0, max_digits=12, decimal_places=2)
     evidence = forms.FileField(label=_("Liite (PDF, PNG tai JPEG, enintään 10 Mt)"), required=False)
+
+
+class TermsDraftForm(forms.ModelForm):
+    """A new version of a programme's payment terms, as a draft."""
+
+    class Meta:
+        model = PaymentTerms
+        fields = [
+            "programme",
+            "effective_from",
+            "effective_to",
+            "counterfactual_basis",
+            "baseline_cost_per_child_year",
+            "savings_share",
+            "period_cap",
+            "total_cap",
+            "carry_forward_negative",
+            "decision_body",
+            "decision_reference",
+            "reason",
+        ]
+        widgets = {"effective_from": DateInput(), "effective_to": DateInput()}
+
+    def __init__(self, *args, programmes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes
+        self.fields["programme"].empty_label = None

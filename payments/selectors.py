@@ -15,7 +15,7 @@ from sibcase.models import OutboxMessage, OutboxStatus, Role, User
 from sibcase.money import round_cents
 from sibcase.pseudonym import pseudonym
 
-from .models import ComparisonGroupCost, PaymentRun, PaymentStatement, StatementSample
+from .models import ComparisonGroupCost, PaymentRun, PaymentStatement, PaymentTerms, StatementSample
 from .services.calculate import (
     cohort_children,
     cohort_observations,
@@ -34,6 +34,15 @@ def payment_programmes_for_user(*, user: User) -> QuerySet[Programme]:
     if user.role == Role.COORDINATOR:
         return programmes.filter(coordinators=user)
     return programmes.none()
+
+
+def terms_for_user(*, user: User) -> QuerySet[PaymentTerms]:
+    """Every version of the payment terms of the user's programmes, newest first per programme."""
+    return (
+        PaymentTerms.objects.filter(programme__in=payment_programmes_for_user(user=user))
+        .select_related("programme__municipality", "created_by", "in_force_by")
+        .order_by("programme__name_fi", "-effective_from", "-id")
+    )
 
 
 def statements_for_user(*, user: User) -> QuerySet[PaymentStatement]:

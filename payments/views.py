@@ -19,13 +19,14 @@ from sibcase.models import AccessAction
 from sibcase.permissions import (
     COMPARISON_COST_EDITORS,
     PAYMENT_CHILD_DETAIL_READERS,
+    PAYMENT_TERMS_EDITORS,
     PAYMENT_WORKERS,
     has_role,
     require_role,
 )
 
 from .documents import statement_csv, statement_pdf
-from .forms import ComparisonCostForm, PaidForm, RunRequestForm, SampleItemForm
+from .forms import ComparisonCostForm, PaidForm, RunRequestForm, SampleItemForm, TermsDraftForm
 from .models import PAYABLE_KINDS, LineKind, StatementSample, StatementSampleItem, StatementStatus
 from .selectors import (
     comparison_costs_for_user,
@@ -38,12 +39,14 @@ from .selectors import (
     statement_get_for_user,
     statement_sample_items,
     statements_for_user,
+    terms_for_user,
 )
 from .services.comparison import comparison_cost_record
 from .services.freeze import changed_after_validation
 from .services.runs import run_request
 from .services.sampling import sample_draw, sample_item_check, sample_item_resolve, sample_problems, sample_result
 from .services.statements import statement_transition, statement_transitions_for
+from .services.terms import terms_draft_create, terms_put_in_force
 
 STATEMENTS_PER_PAGE = 25
 RECENT_RUNS = 15
@@ -319,3 +322,46 @@ def statement_children(request: HttpRequest, pk: int) -> HttpResponse:
         path=request.get_full_path(),
     )
     return render(request, "payments/statement_children.html", {"statement": statement, "page": page, "rows": rows})
+
+
+@login_required
+def terms_list(request: HttpRequest, form: TermsDraftForm | None = None, status: int = 200) -> HttpResponse:
+    require_role(request.user, PAYMENT_TERMS_EDITORS)
+    programmes = payment_programmes_for_user(user=request.user)
+    return render(
+        request,
+        "payments/terms_list.html",
+        {"terms": terms_for_user(user=request.user), "form": form or TermsDraftForm(programmes=programmes)},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def terms_create(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, PAYMENT_TERMS_EDITORS)
+    form = TermsDraftForm(request.POST, programmes=payment_programmes_for_user(user=request.user))
+    if form.is_valid():
+        try:
+            terms_draft_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Maksuehtojen luonnos tallennettiin."))
+            return redirect("payments:terms_list")
+    return terms_list(request, form=form, status=400)
+
+
+@login_required
+@require_POST
+def terms_put_in_force_view(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, PAYMENT_TERMS_EDITORS)
+    terms = get_object_or_404(terms_for_user(user=request.user), pk=pk)
+    try:
+        terms_put_in_force(actor=request.user, terms=terms)
+    except DomainError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Maksuehdot saatettiin voimaan."))
+    return redirect("payments:terms_list")

@@ -17,6 +17,8 @@ PAYMENT_WORKERS = {Role.COORDINATOR, Role.EVALUATOR, Role.ADMIN}
 PAYMENT_CHILD_DETAIL_READERS = {Role.EVALUATOR, Role.ADMIN}
 # The comparison-group cost per child-year is the evaluator's figure.
 COMPARISON_COST_EDITORS = {Role.EVALUATOR, Role.ADMIN}
+# Coordinators draft payment terms and put them in force (another person than the drafter); admins too.
+PAYMENT_TERMS_EDITORS = {Role.COORDINATOR, Role.ADMIN}
 FUND_REPORT_READERS = {Role.FUND_MANAGER, Role.EVALUATOR, Role.COORDINATOR, Role.ADMIN}
 
 
