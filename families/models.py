@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from programs.models import postal_code_validator
 
@@ -286,6 +287,8 @@ class Enrollment(models.Model):
     backdating_reason = models.TextField(_("takautuvan kirjauksen perustelu"), blank=True)
 
     objects = EnrollmentQuerySet.as_manager()
+    # Every change (activation, exit, date corrections) keeps who, when, old and new values and the reason.
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
 
     class Meta:
         verbose_name = _("ohjelmaan osallistuminen")

@@ -331,6 +331,7 @@ def _enrollment_create_locked(
             backdating_approved_by=backdating_approved_by if _is_backdated(programme, enrolled_on) else None,
             backdating_reason=backdating_reason.strip() if _is_backdated(programme, enrolled_on) else "",
         )
+        enrollment._history_user = actor
         try:
             with transaction.atomic():
                 enrollment.save()
@@ -408,6 +409,7 @@ def enrollment_activate(*, actor: User | None, enrollment: Enrollment, activated
         if problems:
             raise DomainError(problems, field_name="activated_on")
         enrollment.status, enrollment.activated_on = EnrollmentStatus.ACTIVE, activated_on
+        enrollment._history_user = actor
         enrollment.save(update_fields=["status", "activated_on"])
         audit_record(
             actor=actor,
@@ -573,6 +575,8 @@ def enrollment_exit(
         enrollment.exit_date = exit_date
         enrollment.exit_reason = reason
         enrollment.exit_note = note.strip()
+        enrollment._history_user = actor
+        enrollment._change_reason = enrollment.exit_note
         enrollment.save(update_fields=["status", "exit_date", "exit_reason", "exit_note"])
         audit_record(
             actor=actor,

@@ -200,6 +200,9 @@ class MetricUnitCost(models.Model):
     )
     source = models.CharField(_("lähde"), max_length=300, blank=True)
 
+    # Corrections go through `unit_cost_record`; the history keeps who, when, old and new value and the reason.
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("yksikkökustannus")
         verbose_name_plural = _("yksikkökustannukset")

@@ -24,6 +24,7 @@ from sibcase.models import User
 
 from .models import (
     EpisodeStatus,
+    MetricUnitCost,
     ObservationSource,
     OutcomeMetric,
     OutcomeObservation,
@@ -226,6 +227,52 @@ def observation_void(*, actor: User | None, observation: OutcomeObservation, rea
         observation.save(update_fields=["voided_at", "void_reason"])
         audit_record(actor=actor, event_type="observation.voided", obj=observation, reason=reason)
     return observation
+
+
+def unit_cost_record(
+    *,
+    actor: User | None,
+    metric: OutcomeMetric,
+    valid_from: datetime.date,
+    unit_cost: Decimal,
+    source: str = "",
+    reason: str = "",
+) -> MetricUnitCost:
+    """Record a unit-cost version valid from a date, or correct an existing one (a reason is then required). An
+    approved statement keeps the unit cost it was frozen with; a correction lands in the next statement as an
+    adjustment. The history keeps who, when, old and new value and the reason."""
+    if unit_cost < 0 or unit_cost > MAX_VALUE:
+        raise DomainError(Problem("invalid_value", _("Arvo ei kelpaa.")), field_name="unit_cost")
+    with transaction.atomic():
+        existing = MetricUnitCost.objects.select_for_update().filter(metric=metric, valid_from=valid_from).first()
+        if existing is None:
+            cost = MetricUnitCost(metric=metric, valid_from=valid_from, unit_cost=unit_cost, source=source.strip())
+            cost._history_user = actor
+            cost._change_reason = reason.strip()
+            cost.save()
+            audit_record(
+                actor=actor,
+                event_type="unit_cost.recorded",
+                obj=cost,
+                new={"metric": metric.code, "valid_from": valid_from, "unit_cost": unit_cost},
+                reason=reason.strip(),
+            )
+            return cost
+        reason = _correction_reason(reason)
+        old = existing.unit_cost
+        existing.unit_cost, existing.source = unit_cost, source.strip() or existing.source
+        existing._history_user = actor
+        existing._change_reason = reason
+        existing.save(update_fields=["unit_cost", "source"])
+        audit_record(
+            actor=actor,
+            event_type="unit_cost.corrected",
+            obj=existing,
+            old={"unit_cost": old},
+            new={"unit_cost": unit_cost},
+            reason=reason,
+        )
+        return existing
 
 
 IMPORT_FIELDS = ("identity_code", "metric", "period_start", "period_end", "value", "source")
