@@ -191,7 +191,8 @@ CELERY_BEAT_SCHEDULE = {
     "payments-requeue-stuck": {"task": "payments.requeue_stuck_runs", "schedule": 600.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, with a PostgreSQL lock (one beat acts at a time) and outage tolerance.
+CELERY_BEAT_SCHEDULER = "sibcase.beat:LockedDatabaseScheduler"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
