@@ -100,6 +100,7 @@ class LockedDatabaseScheduler(DatabaseScheduler):
                 super().setup_schedule()
                 return
             except DATABASE_ERRORS as exc:
+                self._beat_heartbeat()  # waiting for the database is alive, not hung
                 self._outage(exc, "start-up")
                 self._initial_read = True  # read the whole schedule again next time
                 time.sleep(OUTAGE_RETRY_SECONDS)
