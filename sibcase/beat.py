@@ -18,6 +18,7 @@ On a database other than PostgreSQL (the demo's SQLite) there is no lock: demo m
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import os
@@ -77,10 +78,8 @@ class ScheduleLock:
 
     def release(self) -> None:
         if self._connection is not None:
-            try:
+            with contextlib.suppress(psycopg2.Error):
                 self._connection.close()
-            except psycopg2.Error:
-                pass
         self._connection = None
 
 
@@ -113,7 +112,8 @@ class LockedDatabaseScheduler(DatabaseScheduler):
         if not self._was_holding:
             self._was_holding = True
             # Another beat may have run entries since our last read: start from what the database says.
-            self._last_full_sync = datetime.datetime(1970, 1, 1)
+            # (django-celery-beat compares this with a naive datetime.now(): naive on purpose.)
+            self._last_full_sync = datetime.datetime(1970, 1, 1)  # noqa: DTZ001
         try:
             return super().tick(*args, **kwargs)
         except DATABASE_ERRORS as exc:
