@@ -6,9 +6,11 @@ Django as the app role and tries what an attacker holding the app's credentials 
 
 import os
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
+import psycopg2
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -113,3 +115,46 @@ def test_app_role_writes_what_the_app_writes(as_app_role):
     FamilyFactory().delete()
     assert AuditEvent.objects.filter(event_type="test.roles").count() == 1
     assert AccessLogEntry.objects.filter(user=user).count() == 1
+
+
+def test_migrations_run_as_the_owner_role_in_a_fresh_database():
+    """The production path: roles created in an empty database, `migrate` as the owner (extensions, triggers and
+    all, no superuser), then `grant` as the owner; every table belongs to the owner, the app role can read them."""
+    suffix = uuid.uuid4().hex[:8]
+    owner, app, database = f"sibcase_test_owner_{suffix}", f"sibcase_test_app_{suffix}", f"sibcase_roles_{suffix}"
+    db = connection.settings_dict
+    server = f"postgres://{{user}}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{{name}}"
+    admin = psycopg2.connect(server.format(user=db["USER"], name="postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{database}"')
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sibcase.settings.test",
+        "DB_OWNER_ROLE": owner,
+        "DB_APP_ROLE": app,
+        "DB_OWNER_PASSWORD": "o",
+        "DB_APP_PASSWORD": "a",
+    }
+    try:
+        run = {"env": env, "check": True, "capture_output": True, "cwd": SCRIPT.parents[1]}
+        as_superuser = {**env, "DATABASE_URL": server.format(user=db["USER"], name=database)}
+        subprocess.run(["sh", str(SCRIPT), "create"], **{**run, "env": as_superuser})  # noqa: S603, S607
+        as_owner = {**env, "DATABASE_URL": server.format(user=owner, name=database)}
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], **{**run, "env": as_owner})  # noqa: S603
+        subprocess.run(["sh", str(SCRIPT), "grant"], **{**run, "env": as_owner})  # noqa: S603, S607
+        check = psycopg2.connect(server.format(user=app, name=database))
+        with check.cursor() as cursor:
+            cursor.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+            assert cursor.fetchall() == [(owner,)]
+            cursor.execute("SELECT count(*) FROM django_migrations")
+            assert cursor.fetchone()[0] > 0
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cursor.execute("DELETE FROM sibcase_accesslogentry")
+        check.close()
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            cursor.execute(f'DROP ROLE IF EXISTS "{owner}"')
+            cursor.execute(f'DROP ROLE IF EXISTS "{app}"')
+        admin.close()
