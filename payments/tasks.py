@@ -12,10 +12,12 @@ from .services.runs import CALCULATE_TASK, run_execute, run_fail, runs_requeue_s
     bind=True,
     acks_late=True,
     autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
+    # Retry budget (no jitter, so it is a guarantee): 15 + 30 + 60 + 120 + 6 x 120 s = 945 s (about 16 min) before
+    # giving up; a database restart of five minutes is outlasted by the 5th retry (345 s). See README.
+    retry_backoff=15,
+    retry_backoff_max=120,
+    retry_jitter=False,
+    max_retries=10,
 )
 def calculate_statement(self, run_id: int) -> None:
     try:

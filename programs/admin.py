@@ -15,6 +15,7 @@ from .models import (
     TargetArea,
     TargetAreaPostalCode,
 )
+from .services import eligibility_rule_save
 
 
 @admin.register(Municipality)
@@ -104,6 +105,12 @@ class EligibilityRuleAdmin(admin.ModelAdmin):
     list_filter = ["programme", "kind", "is_active"]
     search_fields = ["programme__code", "programme__name_fi"]
     filter_horizontal = ["need_categories"]
+    readonly_fields = ["version"]
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, so an admin edit is audited and moves the version on (a coordinator's form loaded
+        # before it is then refused as stale instead of silently undoing it). The categories follow in save_related.
+        eligibility_rule_save(actor=request.user, rule=obj)
 
 
 @admin.register(ProgrammeWindowChange)

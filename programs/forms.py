@@ -22,6 +22,8 @@ class WindowForm(forms.Form):
     reason = forms.CharField(
         label=_("Muutoksen perustelu"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    # The programme's version when the form was loaded: a save from a stale form is refused (optimistic locking).
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
 class EligibilityRuleForm(forms.ModelForm):
@@ -43,6 +45,8 @@ class EligibilityRuleForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # The rule's version when the form was loaded (an existing rule only): a stale save is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
 
     class Meta:
         model = EligibilityRule
@@ -56,3 +60,9 @@ class EligibilityRuleForm(forms.ModelForm):
             "is_active",
             "position",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].required = True
+            self.initial.setdefault("version", self.instance.version)

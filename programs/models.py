@@ -163,6 +163,9 @@ class Programme(TranslatedNameMixin, models.Model):
     )
     waitlist_when_full = models.BooleanField(_("jonoon, kun täynnä"), default=False)
     services = models.ManyToManyField(Service, verbose_name=_("palvelut"), blank=True, related_name="programmes")
+    # Optimistic locking: the window form carries the version it was loaded at; programme_window_update refuses a
+    # stale one (two coordinators changing the cutoff at once) and increments it.
+    version = models.PositiveIntegerField(_("versio"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("ohjelma")
@@ -244,6 +247,8 @@ class EligibilityRule(models.Model):
     )
     is_active = models.BooleanField(_("käytössä"), default=True)
     position = models.PositiveSmallIntegerField(_("järjestys"), default=0)
+    # Optimistic locking, as on Programme: eligibility_rule_save refuses a stale version and increments it.
+    version = models.PositiveIntegerField(_("versio"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("kelpoisuussääntö")

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from families.models import EmploymentStatus, Family, Referral, ReferralSource
 from sibcase.audit import audit_record
 from sibcase.errors import DomainError, Problem
-from sibcase.models import User
+from sibcase.models import AuditEvent, User
 
 from .models import (
     EligibilityRule,
     EnrollmentRefusal,
+    NeedCategory,
     Programme,
     ProgrammeWindowChange,
     RuleKind,
@@ -233,8 +237,13 @@ def programme_window_update(
     decision_date: datetime.date | None,
     decision_text: str,
     reason: str,
+    expected_version: int | None = None,
 ) -> Programme:
-    """Change a programme's enrollment window; the change itself is recorded (who, when, old → new, why)."""
+    """Change a programme's enrollment window; the change itself is recorded (who, when, old → new, why).
+
+    `expected_version` is the programme's version when the coordinator loaded the form (None: no check, for
+    imports and scripts); if someone saved in between, nothing is saved and the refusal lists what they changed.
+    """
     if not reason.strip():
         raise DomainError(Problem("reason_required", _("Kirjaa muutoksen perustelu.")), field_name="reason")
     if enrollment_cutoff is not None and enrollment_cutoff <= enrollment_opens:
@@ -249,7 +258,14 @@ def programme_window_update(
         )
     with transaction.atomic():
         programme = Programme.objects.select_for_update().get(pk=programme.pk)
-        old = {"enrollment_opens": programme.enrollment_opens, "enrollment_cutoff": programme.enrollment_cutoff}
+        if expected_version is not None and programme.version != expected_version:
+            raise _stale_version(
+                obj=programme,
+                expected_version=expected_version,
+                current=_window_values(programme),
+                event_types=["programme.window_changed"],
+            )
+        old = _window_values(programme)
         ProgrammeWindowChange.objects.create(
             programme=programme,
             changed_by=actor,
@@ -267,21 +283,15 @@ def programme_window_update(
         programme.cutoff_decision_date = decision_date
         programme.cutoff_decision_text = decision_text.strip()
         programme.full_clean()
-        programme.save(
-            update_fields=[
-                "enrollment_opens",
-                "enrollment_cutoff",
-                "cutoff_decision_body",
-                "cutoff_decision_date",
-                "cutoff_decision_text",
-            ]
-        )
+        programme.version = F("version") + 1
+        programme.save(update_fields=[*WINDOW_FIELDS, "version"])
+        programme.refresh_from_db(fields=["version"])
         audit_record(
             actor=actor,
             event_type="programme.window_changed",
             obj=programme,
             old=old,
-            new={"enrollment_opens": enrollment_opens, "enrollment_cutoff": enrollment_cutoff},
+            new=_window_values(programme),
             reason=reason,
         )
     return programme
@@ -300,28 +310,158 @@ def enrollment_refusal_record(
 
 
 def eligibility_rule_save(
-    *, actor: User, rule: EligibilityRule, need_category_ids: list[int] | None = None
+    *,
+    actor: User,
+    rule: EligibilityRule,
+    need_category_ids: list[int] | None = None,
+    expected_version: int | None = None,
 ) -> EligibilityRule:
-    """Create or change one eligibility rule, with an audit record of the new parameters."""
+    """Create or change one eligibility rule, with an audit record of the old and new parameters.
+
+    `expected_version`: as in programme_window_update, the version the editor loaded (None: no check).
+    """
     created = rule.pk is None
     with transaction.atomic():
+        old: dict[str, Any] = {}
+        if not created:
+            stored = EligibilityRule.objects.select_for_update().get(pk=rule.pk)
+            stored_needs = list(stored.need_categories.values_list("pk", flat=True))
+            if expected_version is not None and stored.version != expected_version:
+                raise _stale_version(
+                    obj=stored,
+                    expected_version=expected_version,
+                    current=_rule_values(stored, stored_needs),
+                    event_types=["eligibility_rule.created", "eligibility_rule.changed"],
+                )
+            old = _rule_values(stored, stored_needs)
+            rule.version = stored.version + 1  # under the row lock taken just above
         rule.full_clean()
         rule.save()
         if need_category_ids is not None:
             rule.need_categories.set(need_category_ids)
+        needs = list(rule.need_categories.values_list("pk", flat=True))
         audit_record(
             actor=actor,
             event_type="eligibility_rule.created" if created else "eligibility_rule.changed",
             obj=rule,
-            new={
-                "programme": rule.programme_id,
-                "kind": rule.kind,
-                "min_age": rule.min_age,
-                "max_age": rule.max_age,
-                "guardian_statuses": ",".join(rule.guardian_statuses),
-                "referral_sources": ",".join(rule.referral_sources),
-                "need_categories": ",".join(map(str, need_category_ids or [])),
-                "is_active": rule.is_active,
-            },
+            old=old,
+            new={"programme": rule.programme_id, **_rule_values(rule, needs)},
         )
     return rule
+
+
+# Optimistic locking (programme window, eligibility rules): the values compared and shown on a conflict.
+WINDOW_FIELDS = [
+    "enrollment_opens",
+    "enrollment_cutoff",
+    "cutoff_decision_body",
+    "cutoff_decision_date",
+    "cutoff_decision_text",
+]
+RULE_FIELDS = [
+    "kind",
+    "min_age",
+    "max_age",
+    "guardian_statuses",
+    "referral_sources",
+    "need_categories",
+    "is_active",
+    "position",
+]
+
+
+def _window_values(programme: Programme) -> dict[str, Any]:
+    values = {name: getattr(programme, name) for name in WINDOW_FIELDS}
+    return _as_audit_values({**values, "version": programme.version})
+
+
+def _rule_values(rule: EligibilityRule, need_category_ids: list[int]) -> dict[str, Any]:
+    return _as_audit_values(
+        {
+            "kind": rule.kind,
+            "min_age": rule.min_age,
+            "max_age": rule.max_age,
+            "guardian_statuses": ",".join(rule.guardian_statuses),
+            "referral_sources": ",".join(rule.referral_sources),
+            "need_categories": ",".join(map(str, sorted(need_category_ids))),
+            "is_active": rule.is_active,
+            "position": rule.position,
+            "version": rule.version,
+        }
+    )
+
+
+def _as_audit_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The form the audit trail stores (dates as ISO text), so stored and current values compare equal."""
+    return {
+        key: value if isinstance(value, (int, float, bool, type(None))) else str(value) for key, value in values.items()
+    }
+
+
+def _stale_version(
+    *, obj: models.Model, expected_version: int, current: dict[str, Any], event_types: list[str]
+) -> DomainError:
+    """The refusal for a form loaded at an older version: who changed what since, old value → current value.
+
+    The old values come from the audit trail (the first change after the editor's version stores them).
+    """
+    since = list(
+        AuditEvent.objects.filter(
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            event_type__in=event_types,
+            new_values__version__gt=expected_version,
+        )
+        .select_related("actor")
+        .order_by("id")
+    )
+    before = since[0].old_values if since else {}
+    fields = [name for name in current if name != "version"]
+    changes = [
+        {"field": name, "old": before.get(name), "current": current[name]}
+        for name in fields
+        if not since or before.get(name) != current[name]
+    ]
+    who = ", ".join(dict.fromkeys((e.actor.get_full_name() or e.actor.username) if e.actor else "–" for e in since))
+    when = formats.date_format(timezone.localtime(since[-1].occurred_at), "SHORT_DATETIME_FORMAT") if since else "–"
+    problems = [
+        Problem(
+            "stale_version",
+            _(
+                "Toinen käyttäjä muutti näitä tietoja sen jälkeen, kun avasit lomakkeen (%(who)s, %(when)s). "
+                "Mitään ei tallennettu. Muutokset ovat alla: tarkista ne, ja jos muutoksesi on yhä tarpeen, "
+                "tallenna lomake uudelleen."
+            )
+            % {"who": who or "–", "when": when},
+            details={"expected_version": expected_version, "current_version": current["version"], "changes": changes},
+        )
+    ]
+    for change in changes:
+        label = obj._meta.get_field(change["field"]).verbose_name
+        problems.append(
+            Problem(
+                "stale_version_change",
+                f"{str(label).capitalize()}: {_shown(change['field'], change['old'], since)}"
+                f" → {_shown(change['field'], change['current'], True)}",
+                details=change,
+            )
+        )
+    return DomainError(problems)
+
+
+def _shown(name: str, value: Any, known: Any) -> str:
+    """A stored value as the user reads it: dates in the local format, category names, – for nothing."""
+    if not known:
+        return "?"
+    if value in (None, ""):
+        return "–"
+    if isinstance(value, bool):
+        return str(_("kyllä") if value else _("ei"))
+    if name in {"enrollment_opens", "enrollment_cutoff", "cutoff_decision_date"}:
+        return formats.date_format(datetime.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+    if name == "need_categories":
+        ids = [int(pk) for pk in str(value).split(",") if pk]
+        return ", ".join(str(c.name) for c in NeedCategory.objects.filter(pk__in=ids)) or "–"
+    if name == "kind":
+        return str(RuleKind(value).label)
+    return str(value)

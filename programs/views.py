@@ -74,9 +74,11 @@ def window_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "decision_body": programme.cutoff_decision_body,
         "decision_date": programme.cutoff_decision_date,
         "decision_text": programme.cutoff_decision_text,
+        "version": programme.version,
     }
     form = WindowForm(request.POST or None, initial=initial)
     preview = None
+    status = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if "preview" in request.POST:
@@ -92,9 +94,11 @@ def window_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     decision_date=data["decision_date"],
                     decision_text=data["decision_text"],
                     reason=data["reason"],
+                    expected_version=data["version"],
                 )
             except DomainError as exc:
                 add_domain_error(form, exc)
+                status = _conflict_status(form, exc)
             else:
                 messages.success(request, _("Ilmoittautumisikkuna päivitettiin ja muutos kirjattiin."))
                 return redirect("programs:detail", pk=programme.pk)
@@ -102,8 +106,18 @@ def window_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "programs/window_form.html",
         {"programme": programme, "form": form, "preview": preview},
-        status=form_status(form),
+        status=status or form_status(form),
     )
+
+
+def _conflict_status(form, exc: DomainError) -> int | None:
+    """409 for a save from a stale form; the form now carries the current version, so sending it again (after
+    reading what the other user changed) is a deliberate overwrite. Anything else: the form's usual status."""
+    if "stale_version" not in exc.codes:
+        return None
+    form.data = form.data.copy()
+    form.data["version"] = exc.problems[0].details["current_version"]
+    return 409
 
 
 @login_required
@@ -117,15 +131,18 @@ def rule_edit(request: HttpRequest, pk: int, rule_pk: int | None = None) -> Http
         else EligibilityRule(programme=programme)
     )
     form = EligibilityRuleForm(request.POST or None, instance=rule)
+    status = None
     if request.method == "POST" and form.is_valid():
         try:
             services.eligibility_rule_save(
                 actor=request.user,
                 rule=form.save(commit=False),
                 need_category_ids=[c.pk for c in form.cleaned_data["need_categories"]],
+                expected_version=form.cleaned_data["version"],
             )
         except DomainError as exc:
             add_domain_error(form, exc)
+            status = _conflict_status(form, exc)
         else:
             messages.success(request, _("Kelpoisuussääntö tallennettiin."))
             return redirect("programs:detail", pk=programme.pk)
@@ -133,7 +150,7 @@ def rule_edit(request: HttpRequest, pk: int, rule_pk: int | None = None) -> Http
         request,
         "programs/rule_form.html",
         {"programme": programme, "form": form, "rule": rule},
-        status=form_status(form),
+        status=status or form_status(form),
     )
 
 

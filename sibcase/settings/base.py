@@ -12,6 +12,8 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
+from .caches import cache_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 
@@ -89,8 +91,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 # Services own their transactions (transaction.atomic); no ATOMIC_REQUESTS.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# API throttling counts live in the cache: per process by default, shared through Redis in production (CACHE_URL).
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# API throttling counts and the fund overview's aggregates live in the cache: per process by default, shared through
+# Redis in production (CACHE_URL). A Redis outage is logged and bypassed, never an error page (settings/caches.py).
+CACHES = cache_settings(env("CACHE_URL", default="locmemcache://"))
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "sibcase.cache"
 
 AUTH_USER_MODEL = "sibcase.User"
 AUTHENTICATION_BACKENDS = [
@@ -191,7 +196,8 @@ CELERY_BEAT_SCHEDULE = {
     "payments-requeue-stuck": {"task": "payments.requeue_stuck_runs", "schedule": 600.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, with a PostgreSQL lock (one beat acts at a time) and outage tolerance.
+CELERY_BEAT_SCHEDULER = "sibcase.beat:LockedDatabaseScheduler"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -205,8 +211,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "sibcase.api.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "sibcase.throttling.AnonThrottle",
+        "sibcase.throttling.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="30/minute"),

@@ -83,6 +83,7 @@ def test_preview_counts_pending_referrals_without_saving(client, programme, coor
             "enrollment_cutoff": "2021-09-01",
             "decision_body": "Lautakunta",
             "preview": "1",
+            "version": programme.version,
         },
     )
     assert "1 käsittelyssä olevaa ohjausta hylättäisiin" in response.content.decode()
@@ -100,6 +101,7 @@ def test_window_form_saves_the_cutoff(client, programme, coordinator):
             "decision_body": "Lautakunta",
             "decision_date": "2021-08-17",
             "reason": "Lautakunnan päätös",
+            "version": programme.version,
         },
     )
     assert response.status_code == 302
