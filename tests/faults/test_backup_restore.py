@@ -4,7 +4,9 @@ and every approved or paid statement comes back with the same figures and lines,
 import datetime
 import os
 import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -15,9 +17,11 @@ from payments.services.statements import statement_calculate, statement_transiti
 from sibcase.models import AccessLogEntry, AuditEvent, Role
 
 from ..factories import UserFactory
+from ..payments import signing
 from ..payments.conftest import worked_example  # noqa: F401 - the README's worked example
 
 D = datetime.date
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -55,17 +59,15 @@ def approved_statements(worked_example):  # noqa: F811
     programme = worked_example["programme"]
     evaluator = UserFactory(role=Role.EVALUATOR, municipality=None)
     coordinator = UserFactory(role=Role.COORDINATOR, municipality=None, programmes=[programme])
+    treasurer = UserFactory(role=Role.COORDINATOR, municipality=None, programmes=[programme])
     statements = []
     for year in (2023, 2024):
         statement = statement_calculate(
             programme=programme, kind=StatementKind.ANNUAL, period_start=D(year, 1, 1), period_end=D(year, 12, 31)
         )
-        statement_transition(actor=evaluator, statement=statement, to_status=StatementStatus.VALIDATED)
-        statements.append(
-            statement_transition(actor=coordinator, statement=statement, to_status=StatementStatus.APPROVED)
-        )
+        statements.append(signing.approve(statement, evaluator, coordinator))
     statement_transition(
-        actor=coordinator,
+        actor=treasurer,
         statement=statements[0],
         to_status=StatementStatus.PAID,
         paid_on=D(2024, 3, 1),
@@ -130,3 +132,19 @@ def test_restored_approved_statement_is_still_immutable(restored):
             cursor.execute("UPDATE payments_paymentstatement SET payable = payable + 1 WHERE status = 'approved'")
     finally:
         conn.close()
+
+
+def test_every_approved_statement_still_verifies_after_restore(restored):
+    """`manage.py verify_statements` against the restored database: every approved and paid statement recomputes
+    from its frozen inputs to the same figures."""
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "verify_statements"],
+        env={**os.environ, "DATABASE_URL": restored, "DJANGO_SETTINGS_MODULE": "sibcase.settings.test"},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 statements checked, 0 with differences." in result.stdout
+    assert result.stdout.count("OK ") == 2
