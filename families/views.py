@@ -9,14 +9,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from payments.selectors import run_dispatch_delayed
 from programs.selectors import programmes_for_user
-from sibcase.audit import access_log_record, access_log_record_many
+from sibcase.audit import access_log_record, access_log_record_many, logs_refusals
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error, form_status
 from sibcase.models import AccessAction, Role
@@ -105,6 +105,7 @@ def family_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@logs_refusals("families.family")
 def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, PERSONAL_DATA_ROLES)
     family = family_get_for_user(user=request.user, pk=pk)
@@ -137,12 +138,13 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@logs_refusals("families.{kind}")
 def person_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """A child's or guardian's own page: the one place that shows the full identity code."""
     require_role(request.user, PERSONAL_DATA_ROLES)
     model = {"child": Child, "guardian": Guardian}.get(kind)
     if model is None or (kind == "guardian" and request.user.role == Role.PROVIDER_WORKER):
-        return render(request, "404.html", status=404)
+        raise Http404
     person = get_object_or_404(model.objects.select_related("family"), pk=pk)
     family_get_for_user(user=request.user, pk=person.family_id)  # 404 unless the family is visible
     show_code = can_see_identity_codes(request.user)
@@ -234,7 +236,15 @@ def _referral_save(request, data, children, guardians):
     )
 
 
-def _form_page(request, *, family, form, title: str, submit: str, intro: str = "") -> HttpResponse:
+def _form_page(request, *, family, form, title: str, submit: str, purpose: str, intro: str = "") -> HttpResponse:
+    """A form page shows the family (and the form's choices of its people): logged like the family page."""
+    access_log_record(
+        user=request.user,
+        action=AccessAction.VIEW,
+        basis=f"{BASIS_CASEWORK}: {purpose}",
+        family_id=family.pk,
+        path=request.path,
+    )
     return render(
         request,
         "families/form_page.html",
@@ -245,6 +255,7 @@ def _form_page(request, *, family, form, title: str, submit: str, intro: str = "
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
 def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     family = family_get_for_user(user=request.user, pk=pk)
@@ -266,11 +277,19 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
             form.consume_token()
             messages.success(request, _("Suostumus kirjattiin."))
             return redirect("families:detail", pk=family.pk)
-    return _form_page(request, family=family, form=form, title=_("Kirjaa suostumus"), submit=_("Tallenna suostumus"))
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Kirjaa suostumus"),
+        submit=_("Tallenna suostumus"),
+        purpose="suostumuksen kirjaus",
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.consent")
 def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     consent = get_object_or_404(Consent, pk=pk)
@@ -293,12 +312,14 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         form=form,
         title=_("Peru suostumus"),
         submit=_("Kirjaa peruminen"),
+        purpose="suostumuksen peruminen",
         intro=f"{consent.guardian} – {consent.programme} – {consent.get_scope_display()}",
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
 def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     family = family_get_for_user(user=request.user, pk=pk)
@@ -340,11 +361,19 @@ def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
                     ),
                 )
             return redirect("families:detail", pk=family.pk)
-    return _form_page(request, family=family, form=form, title=_("Ota perhe mukaan ohjelmaan"), submit=_("Tallenna"))
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Ota perhe mukaan ohjelmaan"),
+        submit=_("Tallenna"),
+        purpose="ohjelmaan ottaminen",
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.enrollment")
 def enrollment_exit(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     enrollment = get_object_or_404(Enrollment.objects.select_related("programme"), pk=pk)
@@ -371,5 +400,6 @@ def enrollment_exit(request: HttpRequest, pk: int) -> HttpResponse:
         form=form,
         title=_("Päätä osallistuminen"),
         submit=_("Päätä osallistuminen"),
+        purpose="osallistumisen päättäminen",
         intro=str(enrollment.programme),
     )

@@ -62,7 +62,9 @@ def test_untouched_chains_pass():
 @postgres_only
 def test_an_altered_access_log_row_is_found():
     rows = AccessLogEntryFactory.create_batch(3)
-    _as_attacker(AccessLogEntry._meta.db_table, "UPDATE sibcase_accesslogentry SET basis = %s WHERE id = %s", ["x", rows[1].pk])
+    _as_attacker(
+        AccessLogEntry._meta.db_table, "UPDATE sibcase_accesslogentry SET basis = %s WHERE id = %s", ["x", rows[1].pk]
+    )
     with pytest.raises(CommandError, match=f"#{rows[1].pk}"):
         _verify()
 
