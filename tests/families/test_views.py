@@ -272,7 +272,7 @@ def test_family_list_queries_do_not_grow_with_families(worker_client, municipali
             )
 
     make(3)
-    # 12, of which 3 write the access log (chain lock, chain head, one INSERT for the page).
+    # Two of these lock and read the access log chain's head before its INSERT (sibcase/log_chain.py).
     with django_assert_max_num_queries(14) as small:
         worker_client.get(reverse("families:list"))
     make(20)
