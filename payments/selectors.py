@@ -13,7 +13,7 @@ from outcomes.models import MetricUnitCost
 from programs.models import Programme
 from sibcase.models import OutboxMessage, OutboxStatus, Role, User
 from sibcase.money import round_cents
-from sibcase.pseudonym import pseudonym
+from sibcase.pseudonym import statement_pseudonym
 
 from .models import ComparisonGroupCost, PaymentRun, PaymentStatement
 from .services.calculate import (
@@ -91,18 +91,24 @@ class ChildRow:
     actual_cost: Decimal
 
 
-def statement_child_cohort(*, statement: PaymentStatement) -> QuerySet:
-    """The statement's cohort, one row per child with its exposure in the period; for paging."""
+def statement_child_cohort(*, statement: PaymentStatement) -> list[dict]:
+    """The statement's cohort, one row per child with its exposure in the period; for paging.
+
+    Ordered by the per-statement pseudonym: random, but the same on every page load, and telling nothing about
+    which child was registered first (as an order by id would)."""
     last_day = _last_counted_day(statement.programme, statement.period_start, statement.period_end)
-    return (
+    rows = list(
         cohort_children(programme=statement.programme, last_day=last_day)
         .values("child_id", "child__family_id")
         .annotate(
             cohort_start=Min("enrollment__enrolled_on"),
             span=exposure_days_expression(period_start=statement.period_start, last_day=last_day),
         )
-        .order_by("child_id")
+        .order_by()
     )
+    for row in rows:
+        row["pseudonym"] = statement_pseudonym(statement_id=statement.pk, child_id=row["child_id"])
+    return sorted(rows, key=lambda row: row["pseudonym"])
 
 
 def statement_child_rows(*, statement: PaymentStatement, cohort_rows: list[dict]) -> list[ChildRow]:
@@ -133,8 +139,9 @@ def statement_child_rows(*, statement: PaymentStatement, cohort_rows: list[dict]
         counts[group["child_id"]] = counts.get(group["child_id"], 0) + group["observations"]
     return [
         ChildRow(
-            pseudonym=pseudonym("child", row["child_id"]),
-            cohort_start=row["cohort_start"],
+            pseudonym=row["pseudonym"],
+            # To the month: an exact enrollment day helps to re-identify a child.
+            cohort_start=row["cohort_start"].replace(day=1),
             exposure_days=row["span"].days + 1,
             observation_count=counts.get(row["child_id"], 0),
             actual_cost=cost.get(row["child_id"], Decimal("0.00")),

@@ -96,9 +96,7 @@ def verify_chain(model: type[models.Model], fields: Sequence[str], *, using: str
     """
     expected_prev = GENESIS
     count = 0
-    rows: Iterator[models.Model] = (
-        model._base_manager.using(using).order_by("id").iterator(2000)
-    )
+    rows: Iterator[models.Model] = model._base_manager.using(using).order_by("id").iterator(2000)
     for row in rows:
         count += 1
         own = row_digest(prev_hash=row.prev_hash, values=chained_values(row, fields))

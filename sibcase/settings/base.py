@@ -246,8 +246,8 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-# Key for the pseudonymous ids in evaluators' per-child detail (sibcase/pseudonym.py). Kept apart from SECRET_KEY
-# so rotating the secret key does not renumber the children in earlier reports; empty: derived from SECRET_KEY.
+# Key of the per-statement pseudonyms in evaluators' per-child detail (sibcase/pseudonym.py). Required: production
+# refuses to start without it, demo and test set their own; never derived from SECRET_KEY.
 PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
 
 SIBCASE = {
