@@ -15,6 +15,15 @@ STORAGES = {
 # Tasks run in-process unless a test is about the broker (those start a real worker against Redis themselves).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # Suites and schemathesis make many requests in a minute; the throttle itself is tested with its own rates.
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "100000/minute"}}  # noqa: F405
+REST_FRAMEWORK = {  # noqa: F405
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],  # noqa: F405
+        "anon": "10000/minute",
+        "user": "100000/minute",
+        "failed_token": "10000/minute",
+        "identity_code_lookup": "10000/minute",
+    },
+}
 # Tests measure the fund overview's real queries; the cache has its own test.
 SIBCASE = {**SIBCASE, "FUND_REPORT_CACHE_SECONDS": 0}  # noqa: F405
