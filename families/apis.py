@@ -6,7 +6,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -29,7 +29,8 @@ from .models import (
     Referral,
     ReferralSource,
 )
-from .selectors import families_visible_to, known_identity_code
+from .registration import registration_refuse_known_elsewhere
+from .selectors import families_visible_to, identity_code_lookup
 
 FAMILY_READERS = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
 
@@ -151,27 +152,32 @@ class FamilyViewSet(PersonalRecordViewSet):
     def create(self, request, *args, **kwargs):
         values = self.validated_input(FamilyRegisterInput)
         codes = [person["identity_code"] for person in [*values["children"], *values["guardians"]]]
-        known = known_identity_code(user=request.user, identity_codes=codes)
-        if known:
+        try:
+            lookup = identity_code_lookup(request=request, identity_codes=codes)
+        except DomainError as exc:
+            raise exceptions.Throttled(detail=str(exc.problems[0].message)) from None
+        if lookup.visible is not None:
             raise DomainError(
                 Problem(
                     "identity_code_known",
                     _("Henkilötunnus on jo rekisterissä. Perhettä ei luotu uudelleen."),
-                    {"family_id": known.family.pk} if known.family else {},
+                    {"family_id": lookup.visible.family.pk},
                 ),
                 field_name="identity_code",
             )
-        family = services.family_register(
-            actor=request.user,
-            programme=values["programme"],
-            postal_code=values["postal_code"],
-            district=values["district"],
-            children=[dict(child) for child in values["children"]],
-            guardians=[dict(guardian) for guardian in values["guardians"]],
-            source=values["source"],
-            referred_on=values["referred_on"],
-            reason=values["reason"],
-        )
+        registration = {
+            "programme": values["programme"],
+            "postal_code": values["postal_code"],
+            "district": values["district"],
+            "children": [dict(child) for child in values["children"]],
+            "guardians": [dict(guardian) for guardian in values["guardians"]],
+            "source": values["source"],
+            "referred_on": values["referred_on"],
+            "reason": values["reason"],
+        }
+        if lookup.known_elsewhere:
+            registration_refuse_known_elsewhere(actor=request.user, **registration)
+        family = services.family_register(actor=request.user, **registration)
         family = self.get_queryset().get(pk=family.pk)
         return self.created(family)
 

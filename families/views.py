@@ -35,12 +35,12 @@ from .forms import (
     IdentityCodeSearchForm,
 )
 from .models import Child, Consent, Enrollment, Guardian
+from .registration import registration_refuse_known_elsewhere
 from .selectors import (
-    family_find_by_identity_code,
     family_get_for_user,
     family_search,
     family_timeline,
-    known_identity_code,
+    identity_code_lookup,
 )
 
 BASIS_CASEWORK = "asiakassuhde: Lapset SIB -ohjelman asiakastyö"
@@ -58,21 +58,17 @@ def family_list(request: HttpRequest) -> HttpResponse:
         if not can_see_identity_codes(request.user):
             code_form.add_error("identity_code", _("Roolisi ei voi hakea henkilötunnuksella."))
         else:
-            family = family_find_by_identity_code(
-                user=request.user, identity_code=code_form.cleaned_data["identity_code"]
-            )
-            if family is not None:
-                access_log_record(
-                    user=request.user,
-                    action=AccessAction.SEARCH,
-                    basis=BASIS_CASEWORK,
-                    family_id=family.pk,
-                    path=request.path,
+            try:
+                lookup = identity_code_lookup(request=request, identity_codes=[code_form.cleaned_data["identity_code"]])
+            except DomainError as exc:
+                add_domain_error(code_form, exc)
+            else:
+                if lookup.visible is not None:
+                    return redirect("families:detail", pk=lookup.visible.family.pk)
+                # Unknown, or known only outside the user's scope: the same answer.
+                code_form.add_error(
+                    "identity_code", _("Henkilötunnuksella ei löytynyt perhettä, jonka tietoja voit katsoa.")
                 )
-                return redirect("families:detail", pk=family.pk)
-            code_form.add_error(
-                "identity_code", _("Henkilötunnuksella ei löytynyt perhettä, jonka tietoja voit katsoa.")
-            )
     filters = form.cleaned_data if form.is_valid() else {}
     families = family_search(
         user=request.user,
@@ -176,26 +172,30 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     existing = None
     if request.method == "POST" and form.is_valid() and children.is_valid() and guardians.is_valid():
         people = [f.cleaned_data for f in [*children.forms, *guardians.forms] if f.cleaned_data]
-        known = known_identity_code(user=request.user, identity_codes=[p["identity_code"] for p in people])
-        if known:
-            # Duplicate detection: show the family the code belongs to instead of creating a second one.
-            existing = known.family
-            form.add_error(
-                None,
-                _(
-                    "Henkilötunnus on jo rekisterissä. Perhettä ei luotu uudelleen; jatka olemassa olevan perheen sivulta."
+        try:
+            lookup = identity_code_lookup(request=request, identity_codes=[p["identity_code"] for p in people])
+            if lookup.visible is not None:
+                # Duplicate detection: show the family the code belongs to instead of creating a second one.
+                existing = lookup.visible.family
+                form.add_error(
+                    None,
+                    _(
+                        "Henkilötunnus on jo rekisterissä. Perhettä ei luotu uudelleen; jatka olemassa olevan "
+                        "perheen sivulta."
+                    ),
                 )
-                if existing
-                else _(
-                    "Henkilötunnus on jo rekisterissä toisen kunnan tai yksikön asiakkaana. Ota yhteyttä ylläpitoon."
-                ),
-            )
-        else:
-            try:
-                family = _referral_save(request, form.cleaned_data, children, guardians)
-            except DomainError as exc:
-                add_domain_error(form, exc)
+            elif lookup.known_elsewhere:
+                registration_refuse_known_elsewhere(
+                    actor=request.user, **_registration_values(form.cleaned_data, children, guardians)
+                )
             else:
+                family = services.family_register(
+                    actor=request.user, **_registration_values(form.cleaned_data, children, guardians)
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if existing is None:
                 form.consume_token()
                 messages.success(
                     request, _("Perhe ja ohjaus tallennettiin (%(reference)s).") % {"reference": family.reference}
@@ -209,13 +209,12 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _referral_save(request, data, children, guardians):
-    return services.family_register(
-        actor=request.user,
-        programme=data["programme"],
-        postal_code=data["postal_code"],
-        district=data["district"],
-        children=[
+def _registration_values(data, children, guardians) -> dict:
+    return {
+        "programme": data["programme"],
+        "postal_code": data["postal_code"],
+        "district": data["district"],
+        "children": [
             {
                 "first_names": f.cleaned_data["first_names"],
                 "last_name": f.cleaned_data["last_name"],
@@ -225,15 +224,15 @@ def _referral_save(request, data, children, guardians):
             for f in children.forms
             if f.cleaned_data
         ],
-        guardians=[
+        "guardians": [
             {key: f.cleaned_data[key] for key in ("first_names", "last_name", "identity_code", "employment_status")}
             for f in guardians.forms
             if f.cleaned_data
         ],
-        source=data["source"],
-        referred_on=data["referred_on"],
-        reason=data["reason"],
-    )
+        "source": data["source"],
+        "referred_on": data["referred_on"],
+        "reason": data["reason"],
+    }
 
 
 def _form_page(request, *, family, form, title: str, submit: str, purpose: str, intro: str = "") -> HttpResponse:
