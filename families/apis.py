@@ -14,10 +14,9 @@ from programs.selectors import programmes_for_user
 from sibcase.api_viewsets import PersonalRecordViewSet
 from sibcase.errors import DomainError, Problem
 from sibcase.models import Role
-from sibcase.permissions import CASEWORK_ROLES, can_see_identity_codes
+from sibcase.permissions import CASEWORK_ROLES, visible_fields
 
 from . import services
-from .identity import mask_identity_code
 from .models import (
     Child,
     EmploymentStatus,
@@ -35,26 +34,28 @@ from .selectors import families_visible_to, identity_code_lookup
 FAMILY_READERS = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
 
 
-class IdentityCodeField(serializers.CharField):
-    """The full code for roles that may see codes; the birth-date part only for the others."""
+class VisibleFieldsMixin:
+    """Only the fields the caller's role sees (sibcase.permissions.visible_fields, the rule the pages follow)."""
 
-    def to_representation(self, value):
+    visibility_kind = ""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is not None and can_see_identity_codes(request.user):
-            return value
-        return mask_identity_code(value)
+        allowed = visible_fields(request.user, self.visibility_kind) if request is not None else frozenset()
+        return {key: value for key, value in data.items() if key in allowed}
 
 
-class ChildSerializer(serializers.ModelSerializer):
-    identity_code = IdentityCodeField()
+class ChildSerializer(VisibleFieldsMixin, serializers.ModelSerializer):
+    visibility_kind = "child"
 
     class Meta:
         model = Child
         fields = ["id", "first_names", "last_name", "identity_code", "birth_date"]
 
 
-class GuardianSerializer(serializers.ModelSerializer):
-    identity_code = IdentityCodeField()
+class GuardianSerializer(VisibleFieldsMixin, serializers.ModelSerializer):
+    visibility_kind = "guardian"
 
     class Meta:
         model = Guardian
@@ -69,6 +70,20 @@ class FamilySerializer(serializers.ModelSerializer):
     class Meta:
         model = Family
         fields = ["id", "reference", "municipality", "postal_code", "district", "created_at", "children", "guardians"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None:
+            return {}
+        allowed = set(visible_fields(request.user, "family"))
+        # The list of a kind of person is there only for roles that see something of that kind.
+        allowed |= {
+            key
+            for key, kind in (("children", "child"), ("guardians", "guardian"))
+            if visible_fields(request.user, kind)
+        }
+        return {key: value for key, value in data.items() if key in allowed}
 
 
 class ChildInput(serializers.Serializer):

@@ -20,7 +20,14 @@ from sibcase.audit import access_log_record, access_log_record_many, logs_refusa
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error, form_status
 from sibcase.models import AccessAction, Role
-from sibcase.permissions import CASEWORK_ROLES, PERSONAL_DATA_ROLES, can_see_identity_codes, require_role
+from sibcase.permissions import (
+    CASEWORK_ROLES,
+    PERSONAL_DATA_ROLES,
+    can_see_identity_codes,
+    require_role,
+    visibility_for,
+    visible_fields,
+)
 
 from . import services
 from .forms import (
@@ -96,6 +103,7 @@ def family_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "show_codes": can_see_identity_codes(request.user),
+            "visible": visibility_for(request.user),
         },
     )
 
@@ -115,7 +123,7 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "family": family,
         "children": list(family.children.prefetch_related("need_categories")),
-        "guardians": [] if is_provider else list(family.guardians.all()),
+        "guardians": list(family.guardians.all()) if visible_fields(request.user, "guardian") else [],
         "enrollments": []
         if is_provider
         else list(family.enrollments.select_related("programme").prefetch_related("children")),
@@ -125,6 +133,7 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_provider": is_provider,
         "can_casework": request.user.is_superuser or request.user.role in CASEWORK_ROLES,
         "show_codes": can_see_identity_codes(request.user),
+        "visible": visibility_for(request.user),
     }
     if not is_provider:
         from families.selectors import eligibility_for_family
@@ -139,11 +148,11 @@ def person_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """A child's or guardian's own page: the one place that shows the full identity code."""
     require_role(request.user, PERSONAL_DATA_ROLES)
     model = {"child": Child, "guardian": Guardian}.get(kind)
-    if model is None or (kind == "guardian" and request.user.role == Role.PROVIDER_WORKER):
+    if model is None or not visible_fields(request.user, kind):
         raise Http404
     person = get_object_or_404(model.objects.select_related("family"), pk=pk)
     family_get_for_user(user=request.user, pk=person.family_id)  # 404 unless the family is visible
-    show_code = can_see_identity_codes(request.user)
+    visible = visible_fields(request.user, kind)
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,
@@ -152,7 +161,11 @@ def person_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         person=person,
         path=request.path,
     )
-    return render(request, "families/person_detail.html", {"person": person, "kind": kind, "show_code": show_code})
+    return render(
+        request,
+        "families/person_detail.html",
+        {"person": person, "kind": kind, "show_code": "identity_code" in visible, "visible": visible},
+    )
 
 
 def _casework(request: HttpRequest) -> None:
