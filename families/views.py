@@ -51,6 +51,7 @@ from .selectors import (
 )
 
 BASIS_CASEWORK = "asiakassuhde: Lapset SIB -ohjelman asiakastyö"
+SEARCH_SESSION_KEY = "family_search"
 PAGE_SIZE = 25
 
 
@@ -59,9 +60,22 @@ PAGE_SIZE = 25
 def family_list(request: HttpRequest) -> HttpResponse:
     require_role(request.user, PERSONAL_DATA_ROLES)
     programmes = programmes_for_user(request.user)
-    form = FamilySearchForm(request.GET or None, programmes=programmes)
-    code_form = IdentityCodeSearchForm(request.POST or None, prefix="code")
-    if request.method == "POST" and code_form.is_valid():
+    code_search = request.method == "POST" and "code-identity_code" in request.POST
+    if request.method == "POST" and not code_search:
+        # Names are personal data: the search is sent by POST and kept in the session, never in a URL (ASVS 14.2.1).
+        form = FamilySearchForm(request.POST, programmes=programmes)
+        if form.is_valid():
+            request.session[SEARCH_SESSION_KEY] = {
+                "q": form.cleaned_data["q"],
+                "programme": form.cleaned_data["programme"].pk if form.cleaned_data["programme"] else "",
+                "status": form.cleaned_data["status"],
+                "district": form.cleaned_data["district"],
+            }
+            return redirect("families:list")
+    else:
+        form = FamilySearchForm(request.session.get(SEARCH_SESSION_KEY) or None, programmes=programmes)
+    code_form = IdentityCodeSearchForm(request.POST if code_search else None, prefix="code")
+    if code_search and code_form.is_valid():
         if not can_see_identity_codes(request.user):
             code_form.add_error("identity_code", _("Roolisi ei voi hakea henkilötunnuksella."))
         else:
@@ -92,8 +106,6 @@ def family_list(request: HttpRequest) -> HttpResponse:
         family_ids=[f.pk for f in page],
         path=request.path,
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "families/family_list.html",
@@ -101,7 +113,6 @@ def family_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "code_form": code_form,
             "page": page,
-            "query": query.urlencode(),
             "show_codes": can_see_identity_codes(request.user),
             "visible": visibility_for(request.user),
         },
