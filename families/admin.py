@@ -34,7 +34,9 @@ class FamilyAdmin(PersonalDataAdmin):
 class ChildAdmin(MaskedIdentityCodeMixin, PersonalDataAdmin):
     list_display = ["last_name", "first_names", "masked_code", "birth_date", "family"]
     list_filter = ["family__municipality", "need_categories"]
-    search_fields = ["last_name", "first_names", "=identity_code", "family__reference"]
+    # No search by identity code here: it would put the code in the URL (ASVS 14.2.1), unlogged and unthrottled;
+    # the family list's code search (POST, logged, rate-limited) serves admins too.
+    search_fields = ["last_name", "first_names", "family__reference"]
     raw_id_fields = ["family"]
     list_select_related = ["family"]
 
@@ -43,7 +45,9 @@ class ChildAdmin(MaskedIdentityCodeMixin, PersonalDataAdmin):
 class GuardianAdmin(MaskedIdentityCodeMixin, PersonalDataAdmin):
     list_display = ["last_name", "first_names", "masked_code", "employment_status", "family"]
     list_filter = ["family__municipality", "employment_status"]
-    search_fields = ["last_name", "first_names", "=identity_code", "family__reference"]
+    # No search by identity code here: it would put the code in the URL (ASVS 14.2.1), unlogged and unthrottled;
+    # the family list's code search (POST, logged, rate-limited) serves admins too.
+    search_fields = ["last_name", "first_names", "family__reference"]
     raw_id_fields = ["family"]
     list_select_related = ["family"]
 

@@ -109,8 +109,9 @@ class AccessLogEntryAdmin(ReadOnlyAdmin):
         "person_id",
         "basis",
         "recipient",
+        "target",
     ]
     list_filter = ["action", "user_role", "person_type"]
-    search_fields = ["user__username", "family__reference", "=person_id", "basis", "path", "recipient"]
+    search_fields = ["user__username", "family__reference", "=person_id", "basis", "path", "recipient", "target"]
     date_hierarchy = "occurred_at"
     list_select_related = ["user", "family"]

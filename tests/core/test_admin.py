@@ -103,3 +103,13 @@ def test_reference_data_stays_editable(rf, admin_user):
     request.user = admin_user
     for model in (Municipality, ServiceProvider, Service):
         assert admin.site._registry[model].has_change_permission(request)
+
+
+def test_admin_does_not_search_people_by_identity_code(client, admin_user):
+    """A code in the admin's search would travel in the URL, unlogged and unthrottled (the family list's POST
+    search is the one door for codes)."""
+    child = ChildFactory(last_name="Etsittävä")
+    client.force_login(admin_user)
+    url = reverse("admin:families_child_changelist")
+    assert "Etsittävä" not in client.get(url, {"q": child.identity_code}).content.decode()
+    assert "Etsittävä" in client.get(url, {"q": "Etsittävä"}).content.decode()
