@@ -6,7 +6,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -14,10 +14,9 @@ from programs.selectors import programmes_for_user
 from sibcase.api_viewsets import PersonalRecordViewSet
 from sibcase.errors import DomainError, Problem
 from sibcase.models import Role
-from sibcase.permissions import CASEWORK_ROLES, can_see_identity_codes
+from sibcase.permissions import CASEWORK_ROLES, visible_fields
 
 from . import services
-from .identity import mask_identity_code
 from .models import (
     Child,
     EmploymentStatus,
@@ -29,31 +28,34 @@ from .models import (
     Referral,
     ReferralSource,
 )
-from .selectors import families_visible_to, known_identity_code
+from .registration import registration_refuse_known_elsewhere
+from .selectors import families_visible_to, identity_code_lookup
 
 FAMILY_READERS = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
 
 
-class IdentityCodeField(serializers.CharField):
-    """The full code for roles that may see codes; the birth-date part only for the others."""
+class VisibleFieldsMixin:
+    """Only the fields the caller's role sees (sibcase.permissions.visible_fields, the rule the pages follow)."""
 
-    def to_representation(self, value):
+    visibility_kind = ""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
         request = self.context.get("request")
-        if request is not None and can_see_identity_codes(request.user):
-            return value
-        return mask_identity_code(value)
+        allowed = visible_fields(request.user, self.visibility_kind) if request is not None else frozenset()
+        return {key: value for key, value in data.items() if key in allowed}
 
 
-class ChildSerializer(serializers.ModelSerializer):
-    identity_code = IdentityCodeField()
+class ChildSerializer(VisibleFieldsMixin, serializers.ModelSerializer):
+    visibility_kind = "child"
 
     class Meta:
         model = Child
         fields = ["id", "first_names", "last_name", "identity_code", "birth_date"]
 
 
-class GuardianSerializer(serializers.ModelSerializer):
-    identity_code = IdentityCodeField()
+class GuardianSerializer(VisibleFieldsMixin, serializers.ModelSerializer):
+    visibility_kind = "guardian"
 
     class Meta:
         model = Guardian
@@ -68,6 +70,20 @@ class FamilySerializer(serializers.ModelSerializer):
     class Meta:
         model = Family
         fields = ["id", "reference", "municipality", "postal_code", "district", "created_at", "children", "guardians"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None:
+            return {}
+        allowed = set(visible_fields(request.user, "family"))
+        # The list of a kind of person is there only for roles that see something of that kind.
+        allowed |= {
+            key
+            for key, kind in (("children", "child"), ("guardians", "guardian"))
+            if visible_fields(request.user, kind)
+        }
+        return {key: value for key, value in data.items() if key in allowed}
 
 
 class ChildInput(serializers.Serializer):
@@ -151,27 +167,32 @@ class FamilyViewSet(PersonalRecordViewSet):
     def create(self, request, *args, **kwargs):
         values = self.validated_input(FamilyRegisterInput)
         codes = [person["identity_code"] for person in [*values["children"], *values["guardians"]]]
-        known = known_identity_code(user=request.user, identity_codes=codes)
-        if known:
+        try:
+            lookup = identity_code_lookup(request=request, identity_codes=codes)
+        except DomainError as exc:
+            raise exceptions.Throttled(detail=str(exc.problems[0].message)) from None
+        if lookup.visible is not None:
             raise DomainError(
                 Problem(
                     "identity_code_known",
                     _("Henkilötunnus on jo rekisterissä. Perhettä ei luotu uudelleen."),
-                    {"family_id": known.family.pk} if known.family else {},
+                    {"family_id": lookup.visible.family.pk},
                 ),
                 field_name="identity_code",
             )
-        family = services.family_register(
-            actor=request.user,
-            programme=values["programme"],
-            postal_code=values["postal_code"],
-            district=values["district"],
-            children=[dict(child) for child in values["children"]],
-            guardians=[dict(guardian) for guardian in values["guardians"]],
-            source=values["source"],
-            referred_on=values["referred_on"],
-            reason=values["reason"],
-        )
+        registration = {
+            "programme": values["programme"],
+            "postal_code": values["postal_code"],
+            "district": values["district"],
+            "children": [dict(child) for child in values["children"]],
+            "guardians": [dict(guardian) for guardian in values["guardians"]],
+            "source": values["source"],
+            "referred_on": values["referred_on"],
+            "reason": values["reason"],
+        }
+        if lookup.known_elsewhere:
+            registration_refuse_known_elsewhere(actor=request.user, **registration)
+        family = services.family_register(actor=request.user, **registration)
         family = self.get_queryset().get(pk=family.pk)
         return self.created(family)
 

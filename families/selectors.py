@@ -6,12 +6,18 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
+from rest_framework.settings import api_settings
+from rest_framework.throttling import UserRateThrottle
 
-from sibcase.models import Role, User
+from sibcase.audit import access_log_record
+from sibcase.errors import DomainError, Problem
+from sibcase.models import AccessAction, Role, User
 
+from .identity import normalize_identity_code
 from .models import Child, Consent, ConsentScope, Enrollment, EnrollmentStatus, Family, Guardian, Referral
 
 
@@ -109,23 +115,75 @@ def family_search(
 
 @dataclass(frozen=True)
 class KnownIdentityCode:
-    """An identity code already registered. `family` is None when the person is in a family the user may not see."""
+    """An identity code already registered to a person in a family the user may see."""
 
-    family: Family | None
-
-
-def known_identity_code(*, user: User, identity_codes: Iterable[str]) -> KnownIdentityCode | None:
-    """Duplicate detection for new people: the first of the codes already registered, or None if all are new."""
-    for code in identity_codes:
-        owner = identity_code_owner(code)
-        if owner is not None:
-            return KnownIdentityCode(family=families_visible_to(user).filter(pk=owner.family_id).first())
-    return None
+    family: Family
 
 
-def family_find_by_identity_code(*, user: User, identity_code: str) -> Family | None:
-    known = known_identity_code(user=user, identity_codes=[identity_code])
-    return known.family if known else None
+@dataclass(frozen=True)
+class IdentityCodeLookup:
+    """What a lookup may tell the user: the visible family of a known code, or nothing.
+
+    `known_elsewhere` is for the caller's control flow only (a registration with such a code cannot be saved) and
+    must never change what the user is told before the registration would otherwise have succeeded."""
+
+    visible: KnownIdentityCode | None
+    known_elsewhere: bool
+
+
+class IdentityCodeLookupThrottle(UserRateThrottle):
+    """Per-user rate of identity-code lookups (scope ``identity_code_lookup``), pages and API alike."""
+
+    scope = "identity_code_lookup"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+
+IDENTITY_LOOKUP_BASIS = "asiakassuhde: henkilötunnushaku (päällekkäisyyden tarkistus tai haku)"
+
+
+def identity_code_lookup(*, request, identity_codes: Iterable[str]) -> IdentityCodeLookup:
+    """The one door to "is this identity code known?" (duplicate check of a registration, search by code).
+
+    Rate-limited per user (DomainError `identity_code_lookups_exceeded`), and every code looked up is a row in the
+    access log: the owner's family and person when the code is known (so the person's own log shows who looked them
+    up), nothing otherwise; never the code. A code known only outside the user's scope answers like an unknown one.
+    """
+    codes = list(dict.fromkeys(normalize_identity_code(code) for code in identity_codes))
+    throttle = IdentityCodeLookupThrottle()
+    if not throttle.allow_request(request, None):
+        raise DomainError(
+            Problem(
+                "identity_code_lookups_exceeded",
+                _("Liian monta henkilötunnushakua. Yritä uudelleen minuutin kuluttua."),
+            ),
+            field_name="identity_code",
+        )
+    visible_ids = set()
+    owners = [identity_code_owner(code) for code in codes]
+    family_ids = {owner.family_id for owner in owners if owner is not None}
+    if family_ids:
+        visible_ids = set(families_visible_to(request.user).filter(pk__in=family_ids).values_list("pk", flat=True))
+    visible: KnownIdentityCode | None = None
+    known_elsewhere = False
+    with transaction.atomic():
+        for owner in owners:
+            access_log_record(
+                user=request.user,
+                action=AccessAction.LOOKUP,
+                basis=IDENTITY_LOOKUP_BASIS,
+                family_id=owner.family_id if owner is not None else None,
+                person=owner,
+                path=request.path,
+            )
+            if owner is None:
+                continue
+            if owner.family_id in visible_ids:
+                visible = visible or KnownIdentityCode(family=owner.family)
+            else:
+                known_elsewhere = True
+    return IdentityCodeLookup(visible=visible, known_elsewhere=known_elsewhere)
 
 
 CASELOAD_LIMIT = 50

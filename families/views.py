@@ -9,18 +9,25 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from payments.selectors import run_dispatch_delayed
 from programs.selectors import programmes_for_user
-from sibcase.audit import access_log_record, access_log_record_many
+from sibcase.audit import access_log_record, access_log_record_many, logs_refusals
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error, form_status
 from sibcase.models import AccessAction, Role
-from sibcase.permissions import CASEWORK_ROLES, PERSONAL_DATA_ROLES, can_see_identity_codes, require_role
+from sibcase.permissions import (
+    CASEWORK_ROLES,
+    PERSONAL_DATA_ROLES,
+    can_see_identity_codes,
+    require_role,
+    visibility_for,
+    visible_fields,
+)
 
 from . import services
 from .forms import (
@@ -36,15 +43,16 @@ from .forms import (
     IdentityCodeSearchForm,
 )
 from .models import Child, Consent, Enrollment, Guardian
+from .registration import registration_refuse_known_elsewhere
 from .selectors import (
-    family_find_by_identity_code,
     family_get_for_user,
     family_search,
     family_timeline,
-    known_identity_code,
+    identity_code_lookup,
 )
 
 BASIS_CASEWORK = "asiakassuhde: Lapset SIB -ohjelman asiakastyö"
+SEARCH_SESSION_KEY = "family_search"
 PAGE_SIZE = 25
 
 
@@ -53,27 +61,36 @@ PAGE_SIZE = 25
 def family_list(request: HttpRequest) -> HttpResponse:
     require_role(request.user, PERSONAL_DATA_ROLES)
     programmes = programmes_for_user(request.user)
-    form = FamilySearchForm(request.GET or None, programmes=programmes)
-    code_form = IdentityCodeSearchForm(request.POST or None, prefix="code")
-    if request.method == "POST" and code_form.is_valid():
+    code_search = request.method == "POST" and "code-identity_code" in request.POST
+    if request.method == "POST" and not code_search:
+        # Names are personal data: the search is sent by POST and kept in the session, never in a URL (ASVS 14.2.1).
+        form = FamilySearchForm(request.POST, programmes=programmes)
+        if form.is_valid():
+            request.session[SEARCH_SESSION_KEY] = {
+                "q": form.cleaned_data["q"],
+                "programme": form.cleaned_data["programme"].pk if form.cleaned_data["programme"] else "",
+                "status": form.cleaned_data["status"],
+                "district": form.cleaned_data["district"],
+            }
+            return redirect("families:list")
+    else:
+        form = FamilySearchForm(request.session.get(SEARCH_SESSION_KEY) or None, programmes=programmes)
+    code_form = IdentityCodeSearchForm(request.POST if code_search else None, prefix="code")
+    if code_search and code_form.is_valid():
         if not can_see_identity_codes(request.user):
             code_form.add_error("identity_code", _("Roolisi ei voi hakea henkilötunnuksella."))
         else:
-            family = family_find_by_identity_code(
-                user=request.user, identity_code=code_form.cleaned_data["identity_code"]
-            )
-            if family is not None:
-                access_log_record(
-                    user=request.user,
-                    action=AccessAction.SEARCH,
-                    basis=BASIS_CASEWORK,
-                    family_id=family.pk,
-                    path=request.path,
+            try:
+                lookup = identity_code_lookup(request=request, identity_codes=[code_form.cleaned_data["identity_code"]])
+            except DomainError as exc:
+                add_domain_error(code_form, exc)
+            else:
+                if lookup.visible is not None:
+                    return redirect("families:detail", pk=lookup.visible.family.pk)
+                # Unknown, or known only outside the user's scope: the same answer.
+                code_form.add_error(
+                    "identity_code", _("Henkilötunnuksella ei löytynyt perhettä, jonka tietoja voit katsoa.")
                 )
-                return redirect("families:detail", pk=family.pk)
-            code_form.add_error(
-                "identity_code", _("Henkilötunnuksella ei löytynyt perhettä, jonka tietoja voit katsoa.")
-            )
     filters = form.cleaned_data if form.is_valid() else {}
     families = family_search(
         user=request.user,
@@ -90,8 +107,6 @@ def family_list(request: HttpRequest) -> HttpResponse:
         family_ids=[f.pk for f in page],
         path=request.path,
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "families/family_list.html",
@@ -99,13 +114,14 @@ def family_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "code_form": code_form,
             "page": page,
-            "query": query.urlencode(),
             "show_codes": can_see_identity_codes(request.user),
+            "visible": visibility_for(request.user),
         },
     )
 
 
 @login_required
+@logs_refusals("families.family")
 def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, PERSONAL_DATA_ROLES)
     family = family_get_for_user(user=request.user, pk=pk)
@@ -119,7 +135,7 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "family": family,
         "children": list(family.children.prefetch_related("need_categories")),
-        "guardians": [] if is_provider else list(family.guardians.all()),
+        "guardians": list(family.guardians.all()) if visible_fields(request.user, "guardian") else [],
         "enrollments": []
         if is_provider
         else list(family.enrollments.select_related("programme").prefetch_related("children")),
@@ -129,6 +145,7 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_provider": is_provider,
         "can_casework": request.user.is_superuser or request.user.role in CASEWORK_ROLES,
         "show_codes": can_see_identity_codes(request.user),
+        "visible": visibility_for(request.user),
     }
     if not is_provider:
         from families.selectors import eligibility_for_family
@@ -138,15 +155,16 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@logs_refusals("families.{kind}")
 def person_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """A child's or guardian's own page: the one place that shows the full identity code."""
     require_role(request.user, PERSONAL_DATA_ROLES)
     model = {"child": Child, "guardian": Guardian}.get(kind)
-    if model is None or (kind == "guardian" and request.user.role == Role.PROVIDER_WORKER):
-        return render(request, "404.html", status=404)
+    if model is None or not visible_fields(request.user, kind):
+        raise Http404
     person = get_object_or_404(model.objects.select_related("family"), pk=pk)
     family_get_for_user(user=request.user, pk=person.family_id)  # 404 unless the family is visible
-    show_code = can_see_identity_codes(request.user)
+    visible = visible_fields(request.user, kind)
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,
@@ -155,7 +173,11 @@ def person_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         person=person,
         path=request.path,
     )
-    return render(request, "families/person_detail.html", {"person": person, "kind": kind, "show_code": show_code})
+    return render(
+        request,
+        "families/person_detail.html",
+        {"person": person, "kind": kind, "show_code": "identity_code" in visible, "visible": visible},
+    )
 
 
 def _casework(request: HttpRequest) -> None:
@@ -175,26 +197,30 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     existing = None
     if request.method == "POST" and form.is_valid() and children.is_valid() and guardians.is_valid():
         people = [f.cleaned_data for f in [*children.forms, *guardians.forms] if f.cleaned_data]
-        known = known_identity_code(user=request.user, identity_codes=[p["identity_code"] for p in people])
-        if known:
-            # Duplicate detection: show the family the code belongs to instead of creating a second one.
-            existing = known.family
-            form.add_error(
-                None,
-                _(
-                    "Henkilötunnus on jo rekisterissä. Perhettä ei luotu uudelleen; jatka olemassa olevan perheen sivulta."
+        try:
+            lookup = identity_code_lookup(request=request, identity_codes=[p["identity_code"] for p in people])
+            if lookup.visible is not None:
+                # Duplicate detection: show the family the code belongs to instead of creating a second one.
+                existing = lookup.visible.family
+                form.add_error(
+                    None,
+                    _(
+                        "Henkilötunnus on jo rekisterissä. Perhettä ei luotu uudelleen; jatka olemassa olevan "
+                        "perheen sivulta."
+                    ),
                 )
-                if existing
-                else _(
-                    "Henkilötunnus on jo rekisterissä toisen kunnan tai yksikön asiakkaana. Ota yhteyttä ylläpitoon."
-                ),
-            )
-        else:
-            try:
-                family = _referral_save(request, form.cleaned_data, children, guardians)
-            except DomainError as exc:
-                add_domain_error(form, exc)
+            elif lookup.known_elsewhere:
+                registration_refuse_known_elsewhere(
+                    actor=request.user, **_registration_values(form.cleaned_data, children, guardians)
+                )
             else:
+                family = services.family_register(
+                    actor=request.user, **_registration_values(form.cleaned_data, children, guardians)
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if existing is None:
                 form.consume_token()
                 messages.success(
                     request, _("Perhe ja ohjaus tallennettiin (%(reference)s).") % {"reference": family.reference}
@@ -208,13 +234,12 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _referral_save(request, data, children, guardians):
-    return services.family_register(
-        actor=request.user,
-        programme=data["programme"],
-        postal_code=data["postal_code"],
-        district=data["district"],
-        children=[
+def _registration_values(data, children, guardians) -> dict:
+    return {
+        "programme": data["programme"],
+        "postal_code": data["postal_code"],
+        "district": data["district"],
+        "children": [
             {
                 "first_names": f.cleaned_data["first_names"],
                 "last_name": f.cleaned_data["last_name"],
@@ -224,18 +249,26 @@ def _referral_save(request, data, children, guardians):
             for f in children.forms
             if f.cleaned_data
         ],
-        guardians=[
+        "guardians": [
             {key: f.cleaned_data[key] for key in ("first_names", "last_name", "identity_code", "employment_status")}
             for f in guardians.forms
             if f.cleaned_data
         ],
-        source=data["source"],
-        referred_on=data["referred_on"],
-        reason=data["reason"],
+        "source": data["source"],
+        "referred_on": data["referred_on"],
+        "reason": data["reason"],
+    }
+
+
+def _form_page(request, *, family, form, title: str, submit: str, purpose: str, intro: str = "") -> HttpResponse:
+    """A form page shows the family (and the form's choices of its people): logged like the family page."""
+    access_log_record(
+        user=request.user,
+        action=AccessAction.VIEW,
+        basis=f"{BASIS_CASEWORK}: {purpose}",
+        family_id=family.pk,
+        path=request.path,
     )
-
-
-def _form_page(request, *, family, form, title: str, submit: str, intro: str = "") -> HttpResponse:
     return render(
         request,
         "families/form_page.html",
@@ -246,6 +279,7 @@ def _form_page(request, *, family, form, title: str, submit: str, intro: str = "
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
 def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     family = family_get_for_user(user=request.user, pk=pk)
@@ -267,11 +301,19 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
             form.consume_token()
             messages.success(request, _("Suostumus kirjattiin."))
             return redirect("families:detail", pk=family.pk)
-    return _form_page(request, family=family, form=form, title=_("Kirjaa suostumus"), submit=_("Tallenna suostumus"))
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Kirjaa suostumus"),
+        submit=_("Tallenna suostumus"),
+        purpose="suostumuksen kirjaus",
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.consent")
 def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     consent = get_object_or_404(Consent, pk=pk)
@@ -294,12 +336,14 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         form=form,
         title=_("Peru suostumus"),
         submit=_("Kirjaa peruminen"),
+        purpose="suostumuksen peruminen",
         intro=f"{consent.guardian} – {consent.programme} – {consent.get_scope_display()}",
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
 def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     family = family_get_for_user(user=request.user, pk=pk)
@@ -341,11 +385,19 @@ def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
                     ),
                 )
             return redirect("families:detail", pk=family.pk)
-    return _form_page(request, family=family, form=form, title=_("Ota perhe mukaan ohjelmaan"), submit=_("Tallenna"))
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Ota perhe mukaan ohjelmaan"),
+        submit=_("Tallenna"),
+        purpose="ohjelmaan ottaminen",
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.enrollment")
 def enrollment_activate(request: HttpRequest, pk: int) -> HttpResponse:
     """A queued family begins in the programme (capacity, cutoff and consent checked on that day)."""
     _casework(request)
@@ -375,6 +427,7 @@ def enrollment_activate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.enrollment")
 def enrollment_exit(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     enrollment = get_object_or_404(Enrollment.objects.select_related("programme"), pk=pk)
@@ -401,5 +454,6 @@ def enrollment_exit(request: HttpRequest, pk: int) -> HttpResponse:
         form=form,
         title=_("Päätä osallistuminen"),
         submit=_("Päätä osallistuminen"),
+        purpose="osallistumisen päättäminen",
         intro=str(enrollment.programme),
     )

@@ -1,4 +1,9 @@
+"""Outcome records about people are read-only and access-logged here (writes through outcomes.services); metrics
+stay editable as reference data, but their unit costs (payment figures) are read-only."""
+
 from django.contrib import admin
+
+from sibcase.admin import PersonalDataAdmin, ReadOnlyAdmin, ReadOnlyInline
 
 from .models import (
     MetricUnitCost,
@@ -11,7 +16,7 @@ from .models import (
 
 
 @admin.register(ServiceNeedsAssessment)
-class ServiceNeedsAssessmentAdmin(admin.ModelAdmin):
+class ServiceNeedsAssessmentAdmin(PersonalDataAdmin):
     list_display = ["family", "started_on", "completed_on"]
     list_filter = ["family__municipality"]
     search_fields = ["family__reference"]
@@ -20,7 +25,7 @@ class ServiceNeedsAssessmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceEpisode)
-class ServiceEpisodeAdmin(admin.ModelAdmin):
+class ServiceEpisodeAdmin(PersonalDataAdmin):
     list_display = ["family", "service", "provider", "start_date", "end_date", "status"]
     list_filter = ["service", "provider", "status"]
     search_fields = ["family__reference"]
@@ -29,16 +34,19 @@ class ServiceEpisodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceVisit)
-class ServiceVisitAdmin(admin.ModelAdmin):
+class ServiceVisitAdmin(PersonalDataAdmin):
     list_display = ["episode", "visited_on", "duration_minutes"]
     list_filter = ["episode__service"]
     search_fields = ["episode__family__reference"]
     raw_id_fields = ["episode"]
+    list_select_related = ["episode"]
+
+    def access_family_id(self, obj):
+        return obj.episode.family_id
 
 
-class MetricUnitCostInline(admin.TabularInline):
+class MetricUnitCostInline(ReadOnlyInline):
     model = MetricUnitCost
-    extra = 0
 
 
 @admin.register(OutcomeMetric)
@@ -50,17 +58,23 @@ class OutcomeMetricAdmin(admin.ModelAdmin):
 
 
 @admin.register(MetricUnitCost)
-class MetricUnitCostAdmin(admin.ModelAdmin):
+class MetricUnitCostAdmin(ReadOnlyAdmin):
     list_display = ["metric", "valid_from", "unit_cost"]
     list_filter = ["metric__programme"]
     search_fields = ["metric__code"]
 
 
 @admin.register(OutcomeObservation)
-class OutcomeObservationAdmin(admin.ModelAdmin):
+class OutcomeObservationAdmin(PersonalDataAdmin):
     list_display = ["metric", "child", "period_start", "period_end", "value", "source"]
     list_filter = ["metric__programme", "metric", "source"]
     search_fields = ["metric__code", "child__family__reference"]
     date_hierarchy = "period_start"
     raw_id_fields = ["child"]
     list_select_related = ["metric", "child"]
+
+    def access_family_id(self, obj):
+        return obj.child.family_id
+
+    def access_person(self, obj):
+        return obj.child

@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from families.selectors import family_get_for_user
+from sibcase.audit import access_log_record, logs_refusals
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error, form_status
-from sibcase.models import Role
+from sibcase.models import AccessAction, Role
 from sibcase.permissions import CASEWORK_ROLES, require_role
 
 from . import services
@@ -22,7 +23,16 @@ from .selectors import enrollments_open_for_services, episodes_for_user, metrics
 SERVICE_ROLES = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
 
 
-def _form_page(request, *, family, form, title: str, submit: str) -> HttpResponse:
+BASIS_CASEWORK = "asiakassuhde: Lapset SIB -ohjelman asiakastyö"
+BASIS_SERVICE = "palvelusuhde: palveluntuottajan palvelujakso"
+
+
+def _form_page(request, *, family, form, title: str, submit: str, purpose: str) -> HttpResponse:
+    """A form page shows the family and its people as choices: logged like the family page."""
+    basis = BASIS_SERVICE if request.user.role == Role.PROVIDER_WORKER else BASIS_CASEWORK
+    access_log_record(
+        user=request.user, action=AccessAction.VIEW, basis=f"{basis}: {purpose}", family_id=family.pk, path=request.path
+    )
     return render(
         request,
         "families/form_page.html",
@@ -39,6 +49,7 @@ def _saved(request, form, family, message: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
 def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, CASEWORK_ROLES)
     family = family_get_for_user(user=request.user, pk=pk)
@@ -57,11 +68,19 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             return _saved(request, form, family, _("Palvelutarpeen arvio kirjattiin."))
-    return _form_page(request, family=family, form=form, title=_("Kirjaa palvelutarpeen arvio"), submit=_("Tallenna"))
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Kirjaa palvelutarpeen arvio"),
+        submit=_("Tallenna"),
+        purpose="palvelutarpeen arvion kirjaus",
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
 def episode_create(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, SERVICE_ROLES)
     family = family_get_for_user(user=request.user, pk=pk)
@@ -86,11 +105,19 @@ def episode_create(request: HttpRequest, pk: int) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             return _saved(request, form, family, _("Palvelujakso kirjattiin."))
-    return _form_page(request, family=family, form=form, title=_("Kirjaa palvelujakso"), submit=_("Tallenna"))
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Kirjaa palvelujakso"),
+        submit=_("Tallenna"),
+        purpose="palvelujakson kirjaus",
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
 def observation_create(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, CASEWORK_ROLES)
     family = family_get_for_user(user=request.user, pk=pk)
@@ -112,11 +139,19 @@ def observation_create(request: HttpRequest, pk: int) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             return _saved(request, form, family, _("Tulostieto kirjattiin."))
-    return _form_page(request, family=family, form=form, title=_("Kirjaa tulostieto"), submit=_("Tallenna"))
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Kirjaa tulostieto"),
+        submit=_("Tallenna"),
+        purpose="tulostiedon kirjaus",
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
 def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, SERVICE_ROLES)
     family = family_get_for_user(user=request.user, pk=pk)
@@ -136,4 +171,11 @@ def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             return _saved(request, form, family, _("Tapaaminen kirjattiin."))
-    return _form_page(request, family=family, form=form, title=_("Kirjaa tapaaminen"), submit=_("Tallenna"))
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Kirjaa tapaaminen"),
+        submit=_("Tallenna"),
+        purpose="tapaamisen kirjaus",
+    )

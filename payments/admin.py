@@ -1,10 +1,15 @@
+"""Payment data is read-only in the admin: terms, figures, statements and runs are written by the payment
+services (their rules, their audit rows) and the pages built on them."""
+
 from django.contrib import admin
 
-from .models import ComparisonGroupCost, PaymentStatement, PaymentStatementLine, PaymentTerms
+from sibcase.admin import ReadOnlyAdmin, ReadOnlyInline
+
+from .models import ComparisonGroupCost, PaymentRun, PaymentStatement, PaymentStatementLine, PaymentTerms
 
 
 @admin.register(PaymentTerms)
-class PaymentTermsAdmin(admin.ModelAdmin):
+class PaymentTermsAdmin(ReadOnlyAdmin):
     list_display = [
         "programme",
         "effective_from",
@@ -20,38 +25,21 @@ class PaymentTermsAdmin(admin.ModelAdmin):
 
 
 @admin.register(ComparisonGroupCost)
-class ComparisonGroupCostAdmin(admin.ModelAdmin):
-    """Read-only: figures are recorded on the payments page through comparison_cost_record (its rules, its audit)."""
+class ComparisonGroupCostAdmin(ReadOnlyAdmin):
+    """Figures are recorded on the payments page through comparison_cost_record (its rules, its audit)."""
 
     list_display = ["programme", "period_start", "period_end", "cost_per_child_year", "entered_by", "entered_at"]
     list_filter = ["programme"]
     search_fields = ["programme__code"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class PaymentStatementLineInline(admin.TabularInline):
+class PaymentStatementLineInline(ReadOnlyInline):
     model = PaymentStatementLine
     fk_name = "statement"
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PaymentStatement)
-class PaymentStatementAdmin(admin.ModelAdmin):
+class PaymentStatementAdmin(ReadOnlyAdmin):
     """Statements are computed and moved through their statuses by the payment services, never edited here."""
 
     list_display = ["programme", "kind", "period_start", "period_end", "status", "savings", "payable"]
@@ -60,11 +48,10 @@ class PaymentStatementAdmin(admin.ModelAdmin):
     date_hierarchy = "period_start"
     inlines = [PaymentStatementLineInline]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+@admin.register(PaymentRun)
+class PaymentRunAdmin(ReadOnlyAdmin):
+    list_display = ["programme", "kind", "period_start", "period_end", "status", "requested_at", "finished_at"]
+    list_filter = ["programme", "kind", "status"]
+    search_fields = ["programme__code"]
+    list_select_related = ["programme"]

@@ -6,20 +6,27 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Min, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.http import Http404
 
 from outcomes.models import MetricUnitCost
 from programs.models import Programme
 from sibcase.models import OutboxMessage, OutboxStatus, Role, User
 from sibcase.money import round_cents
-from sibcase.pseudonym import pseudonym
+from sibcase.pseudonym import statement_pseudonym
 
-from .models import ComparisonGroupCost, PaymentRun, PaymentStatement, PaymentTerms, StatementSample
+from .models import (
+    ComparisonGroupCost,
+    PaymentRun,
+    PaymentStatement,
+    PaymentTerms,
+    StatementCohortEntry,
+    StatementObservation,
+    StatementSample,
+)
 from .services.calculate import (
     cohort_children,
     cohort_observations,
-    exposure_days_expression,
     last_counted_day,
 )
 from .services.runs import CALCULATE_TASK
@@ -101,50 +108,71 @@ class ChildRow:
     actual_cost: Decimal
 
 
-def statement_child_cohort(*, statement: PaymentStatement) -> QuerySet:
-    """The statement's cohort, one row per child with its exposure in the period; for paging."""
+def statement_child_cohort(*, statement: PaymentStatement) -> list[dict]:
+    """The statement's cohort, one row per child with its exposure in the period; for paging. A validated or
+    approved statement shows its frozen cohort, a draft today's.
+
+    Ordered by the per-statement pseudonym: random, but the same on every page load, and telling nothing about
+    which child was registered first (as an order by id would)."""
     last_day = last_counted_day(statement.programme, statement.period_start, statement.period_end)
-    return (
-        cohort_children(programme=statement.programme, last_day=last_day)
-        .values("child_id", "child__family_id")
-        .annotate(
-            cohort_start=Min("enrollment__enrolled_on"),
-            span=exposure_days_expression(period_start=statement.period_start, last_day=last_day),
+    if statement.frozen_hash:
+        rows = list(
+            StatementCohortEntry.objects.filter(statement=statement).values(
+                "child_id", "child__family_id", "cohort_start"
+            )
         )
-        .order_by("child_id")
-    )
+    else:
+        rows = list(
+            cohort_children(programme=statement.programme, last_day=last_day)
+            .values("child_id", "child__family_id", "cohort_start")
+            .order_by()
+        )
+    for row in rows:
+        row["span"] = last_day - max(row["cohort_start"], statement.period_start)
+        row["pseudonym"] = statement_pseudonym(statement_id=statement.pk, child_id=row["child_id"])
+    return sorted(rows, key=lambda row: row["pseudonym"])
 
 
 def statement_child_rows(*, statement: PaymentStatement, cohort_rows: list[dict]) -> list[ChildRow]:
-    """Per-child detail for one page of the cohort: two more queries, whatever the page size.
-
-    Recomputed from today's data: for a frozen statement, later data shows here but not in its totals.
-    """
-    last_day = last_counted_day(statement.programme, statement.period_start, statement.period_end)
+    """Per-child detail for one page of the cohort: two more queries, whatever the page size. A validated or
+    approved statement shows the observations frozen with it; a draft today's."""
     ids = [row["child_id"] for row in cohort_rows]
-    groups = list(
-        cohort_observations(programme=statement.programme, period_start=statement.period_start, last_day=last_day)
-        .filter(child_id__in=ids)
-        .values("child_id", "metric_id", "unit_cost_from")
-        .annotate(quantity=Sum("value"), observations=Count("id"))
-        .order_by()
-    )
-    unit_costs = {
-        (cost.metric_id, cost.valid_from): cost.unit_cost
-        for cost in MetricUnitCost.objects.filter(metric__programme=statement.programme)
-    }
+    if statement.frozen_hash:
+        groups = list(
+            StatementObservation.objects.filter(statement=statement, child_id__in=ids)
+            .values("child_id", "metric_id", "unit_cost")
+            .annotate(quantity=Sum("value"), observations=Count("id"))
+            .order_by()
+        )
+    else:
+        last_day = last_counted_day(statement.programme, statement.period_start, statement.period_end)
+        live = list(
+            cohort_observations(programme=statement.programme, period_start=statement.period_start, last_day=last_day)
+            .filter(child_id__in=ids)
+            .values("child_id", "metric_id", "unit_cost_from")
+            .annotate(quantity=Sum("value"), observations=Count("id"))
+            .order_by()
+        )
+        unit_costs = {
+            (cost.metric_id, cost.valid_from): cost.unit_cost
+            for cost in MetricUnitCost.objects.filter(metric__programme=statement.programme)
+        }
+        groups = [
+            {**group, "unit_cost": unit_costs.get((group["metric_id"], group["unit_cost_from"]), Decimal("0"))}
+            for group in live
+        ]
     cost: dict[int, Decimal] = {}
     counts: dict[int, int] = {}
     for group in groups:
-        unit_cost = unit_costs.get((group["metric_id"], group["unit_cost_from"]), Decimal("0"))
         cost[group["child_id"]] = cost.get(group["child_id"], Decimal("0.00")) + round_cents(
-            group["quantity"] * unit_cost
+            group["quantity"] * group["unit_cost"]
         )
         counts[group["child_id"]] = counts.get(group["child_id"], 0) + group["observations"]
     return [
         ChildRow(
-            pseudonym=pseudonym("child", row["child_id"]),
-            cohort_start=row["cohort_start"],
+            pseudonym=row["pseudonym"],
+            # To the month: an exact enrollment day helps to re-identify a child.
+            cohort_start=row["cohort_start"].replace(day=1),
             exposure_days=row["span"].days + 1,
             observation_count=counts.get(row["child_id"], 0),
             actual_cost=cost.get(row["child_id"], Decimal("0.00")),
@@ -163,7 +191,7 @@ def statement_sample_items(*, sample: StatementSample) -> list[dict]:
             "period_start": item.observation.period_start,
             "value": item.observation.value,
             "voided": item.observation.voided_at is not None,
-            "child": pseudonym("child", item.observation.child_id),
+            "child": statement_pseudonym(statement_id=sample.statement_id, child_id=item.observation.child_id),
         }
         for item in sample.items.select_related("observation__metric", "checked_by")
     ]

@@ -5,9 +5,13 @@ Both tables are append-only. Call these inside the same transaction as the chang
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.http import Http404
 
 from .models import AccessAction, AccessLogEntry, AuditEvent, User
 
@@ -74,10 +78,56 @@ def access_log_record_many(
     )
 
 
+BASIS_REFUSED = "estetty yritys: ei käyttöoikeutta pyydettyyn tietoon"
+
+
+def access_refused_record(*, user: User, target: str, path: str = "") -> AccessLogEntry:
+    """A refused attempt (403/404) to open a record about a person. `target` names what was asked for
+    ("families.family:123"); the id may not exist, so it is kept as text, not as a foreign key."""
+    return AccessLogEntry.objects.create(
+        user=user,
+        user_role=user.role,
+        action=AccessAction.REFUSED,
+        basis=BASIS_REFUSED,
+        path=path[:300],
+        target=target[:100],
+    )
+
+
+def logs_refusals(target: str, *, kwarg: str = "pk") -> Callable:
+    """View decorator (inside login_required): a 403 or 404 raised by the view is written to the access log as a
+    refused attempt on `target` with the requested id, then raised on. `target` may contain ``{kind}`` and other
+    URL keyword arguments."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except (Http404, PermissionDenied):
+                if request.user.is_authenticated:
+                    label = target.format(**kwargs)
+                    access_refused_record(
+                        user=request.user, target=f"{label}:{kwargs.get(kwarg, '')}", path=request.path
+                    )
+                raise
+
+        return wrapper
+
+    return decorator
+
+
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {
         key: value if isinstance(value, (int, float, bool, type(None))) else str(value) for key, value in values.items()
     }
 
 
-__all__ = ["AccessAction", "access_log_record", "access_log_record_many", "audit_record"]
+__all__ = [
+    "AccessAction",
+    "access_log_record",
+    "access_log_record_many",
+    "access_refused_record",
+    "audit_record",
+    "logs_refusals",
+]

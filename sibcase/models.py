@@ -3,9 +3,12 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .log_chain import chain_head, link, lock_chain
 
 
 class Role(models.TextChoices):
@@ -71,10 +74,31 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise PermissionError(f"{self.model.__name__} rows are append-only")
 
 
-class AppendOnlyModel(models.Model):
-    """Rows are written once. The database refuses UPDATE and DELETE as well (see the migration's trigger)."""
+class ChainedLogQuerySet(AppendOnlyQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Many rows in one INSERT, linked into the chain in list order under the chain lock."""
+        objs = list(objs)
+        if not objs:
+            return objs
+        with transaction.atomic(using=self.db, savepoint=False):
+            lock_chain(self.db)
+            link(objs, head=chain_head(self.model, self.db), fields=self.model.CHAIN_FIELDS)
+            return super().bulk_create(objs, *args, **kwargs)
 
-    objects = AppendOnlyQuerySet.as_manager()
+
+class AppendOnlyModel(models.Model):
+    """Rows are written once. The database refuses UPDATE and DELETE as well (see the migration's trigger).
+
+    Each row is also a link in a hash chain (sibcase/log_chain.py) over its CHAIN_FIELDS, so a change made with
+    direct database access is found by `manage.py verify_logs`.
+    """
+
+    CHAIN_FIELDS: tuple[str, ...] = ()
+
+    prev_hash = models.CharField(_("edellisen rivin tiiviste"), max_length=64, editable=False, default="")
+    row_hash = models.CharField(_("rivin tiiviste"), max_length=64, editable=False, default="")
+
+    objects = ChainedLogQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -82,7 +106,11 @@ class AppendOnlyModel(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionError(f"{type(self).__name__} rows are append-only")
-        super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            lock_chain(using)
+            link([self], head=chain_head(type(self), using), fields=self.CHAIN_FIELDS)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise PermissionError(f"{type(self).__name__} rows are append-only")
@@ -91,7 +119,19 @@ class AppendOnlyModel(models.Model):
 class AuditEvent(AppendOnlyModel):
     """One state change: who did what to which object, with the old and new values."""
 
-    occurred_at = models.DateTimeField(_("aika"), auto_now_add=True, db_index=True)
+    CHAIN_FIELDS = (
+        "occurred_at",
+        "actor_id",
+        "event_type",
+        "object_type",
+        "object_id",
+        "old_values",
+        "new_values",
+        "reason",
+    )
+
+    # Set before the row is hashed (auto_now_add would set it only after).
+    occurred_at = models.DateTimeField(_("aika"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("tekijä"),
@@ -125,12 +165,28 @@ class AccessAction(models.TextChoices):
     UPDATE = "update", _("muutos")
     EXPORT = "export", _("luovutus / vienti")
     API_READ = "api_read", _("rajapintaluku")
+    LOOKUP = "lookup", _("henkilötunnushaku")
+    REFUSED = "refused", _("estetty yritys")
 
 
 class AccessLogEntry(AppendOnlyModel):
     """Who saw whose data, when and on what basis (Client Data Act 703/2023 § 11). Never editable."""
 
-    occurred_at = models.DateTimeField(_("aika"), auto_now_add=True, db_index=True)
+    CHAIN_FIELDS = (
+        "occurred_at",
+        "user_id",
+        "user_role",
+        "action",
+        "family_id",
+        "person_type",
+        "person_id",
+        "basis",
+        "path",
+        "recipient",
+        "target",
+    )
+
+    occurred_at = models.DateTimeField(_("aika"), default=timezone.now, editable=False, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("käyttäjä"), on_delete=models.PROTECT, related_name="+"
     )
@@ -150,6 +206,8 @@ class AccessLogEntry(AppendOnlyModel):
     basis = models.CharField(_("käyttöperuste"), max_length=200)
     path = models.CharField(_("osoite"), max_length=300, blank=True)
     recipient = models.CharField(_("vastaanottaja"), max_length=200, blank=True)
+    # What a refused attempt asked for ("families.family:123"): the id may not exist, so it is no foreign key.
+    target = models.CharField(_("pyydetty kohde"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("käyttölokimerkintä")

@@ -8,7 +8,6 @@ from .models import Role, User
 
 # Roles that may see people at all (names, identity codes or pseudonymous rows).
 PERSONAL_DATA_ROLES = {Role.SOCIAL_WORKER, Role.PROVIDER_WORKER, Role.COORDINATOR, Role.ADMIN}
-IDENTITY_CODE_ROLES = {Role.SOCIAL_WORKER, Role.COORDINATOR, Role.ADMIN}
 CASEWORK_ROLES = {Role.SOCIAL_WORKER, Role.COORDINATOR, Role.ADMIN}
 PROGRAMME_RULE_EDITORS = {Role.COORDINATOR, Role.ADMIN}
 # Statements and runs (aggregates); fund managers read them through the suppressed fund reports instead.
@@ -34,4 +33,37 @@ def require_role(user: User, roles: set[str]) -> None:
 
 
 def can_see_identity_codes(user: User) -> bool:
-    return has_role(user, IDENTITY_CODE_ROLES)
+    return "identity_code" in visible_fields(user, "child")
+
+
+# Which fields of a family and of the people in it each role sees (GDPR Art. 5/25 minimisation, ASVS 8.2.3).
+# The one rule for pages, API serializers and exports: each reads `visible_fields`. "identity_code" means the full
+# code on a person's own page and in the API, the birth-date part in lists; a role without it sees no code at all.
+FAMILY_FIELDS = frozenset({"id", "reference", "municipality", "postal_code", "district", "created_at"})
+CHILD_FIELDS = frozenset({"id", "first_names", "last_name", "identity_code", "birth_date", "need_categories"})
+GUARDIAN_FIELDS = frozenset({"id", "first_names", "last_name", "identity_code", "birth_date", "employment_status"})
+CASEWORK_VISIBILITY = {"family": FAMILY_FIELDS, "child": CHILD_FIELDS, "guardian": GUARDIAN_FIELDS}
+VISIBLE_FIELDS: dict[str, dict[str, frozenset[str]]] = {
+    Role.SOCIAL_WORKER: CASEWORK_VISIBILITY,
+    Role.COORDINATOR: CASEWORK_VISIBILITY,
+    Role.ADMIN: CASEWORK_VISIBILITY,
+    # A service provider needs to know which children it serves: no codes, nothing about the guardians.
+    Role.PROVIDER_WORKER: {
+        "family": FAMILY_FIELDS,
+        "child": frozenset({"id", "first_names", "last_name", "birth_date", "need_categories"}),
+        "guardian": frozenset(),
+    },
+}
+
+
+def visible_fields(user: User, kind: str) -> frozenset[str]:
+    """The fields of a "family", "child" or "guardian" the user's role sees (none for roles not listed)."""
+    if not user.is_authenticated:
+        return frozenset()
+    role = Role.ADMIN if user.is_superuser else user.role
+    return VISIBLE_FIELDS.get(role, {}).get(kind, frozenset())
+
+
+def visibility_for(user: User) -> dict[str, frozenset[str]]:
+    """All three kinds at once, for templates: ``{% if "employment_status" in visible.guardian %}``."""
+    return {kind: visible_fields(user, kind) for kind in ("family", "child", "guardian")}

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "sibcase.middleware.PrivateCacheMiddleware",
+    "sibcase.middleware.AbsoluteSessionLifetimeMiddleware",
     # django-axes wants to be last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -112,14 +113,20 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed-login throttling (django-axes): lock a username+IP pair after 5 failures for 15 minutes.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# Failed-login throttling (django-axes), two counters with the same limit, each locking for 15 minutes: failures
+# on one username from any address (guessing one account's password), and failures from one client address on any
+# usernames (password spraying). The address is the client's as seen by our proxy (sibcase.middleware.client_ip).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "sibcase.middleware.client_ip"
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: none, REMOTE_ADDR is the client).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
-# Sessions: short idle timeout, no persistence beyond the browser, cookies not readable by scripts.
+# Sessions: idle timeout (renewed on every request), no persistence beyond the browser, cookies not readable by
+# scripts; AbsoluteSessionLifetimeMiddleware also ends a session SESSION_COOKIE_AGE after sign-in however active.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True
@@ -202,7 +209,8 @@ CELERY_BEAT_SCHEDULER = "sibcase.beat:LockedDatabaseScheduler"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Token authentication whose failures are throttled per address (scope "failed_token").
+        "sibcase.api_auth.ThrottledTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -217,6 +225,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="30/minute"),
         "user": env("API_THROTTLE_USER", default="600/minute"),
+        "failed_token": env("API_THROTTLE_FAILED_TOKEN", default="10/minute"),
+        "identity_code_lookup": env("IDENTITY_CODE_LOOKUP_RATE", default="30/minute"),
     },
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -257,8 +267,8 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-# Key for the pseudonymous ids in evaluators' per-child detail (sibcase/pseudonym.py). Kept apart from SECRET_KEY
-# so rotating the secret key does not renumber the children in earlier reports; empty: derived from SECRET_KEY.
+# Key of the per-statement pseudonyms in evaluators' per-child detail (sibcase/pseudonym.py). Required: production
+# refuses to start without it, demo and test set their own; never derived from SECRET_KEY.
 PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
 
 SIBCASE = {

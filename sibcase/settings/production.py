@@ -12,6 +12,13 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
         "For a local try-out use the demo mode (DJANGO_SETTINGS_MODULE=sibcase.settings.demo)."
     )
 
+PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
+if len(PSEUDONYM_KEY) < 32:
+    raise ImproperlyConfigured(
+        "PSEUDONYM_KEY must be set to a random value of at least 32 characters in production "
+        "(the key of the evaluators' pseudonyms; keep it apart from DJANGO_SECRET_KEY)."
+    )
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

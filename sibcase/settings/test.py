@@ -7,6 +7,7 @@ from .base import *  # noqa: F403
 from .base import env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="test-only-not-secret-9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b")
+PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="test-only-pseudonym-key-not-secret-2b8f4c6e")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
@@ -17,7 +18,16 @@ STORAGES = {
 # Tasks run in-process unless a test is about the broker (those start a real worker against Redis themselves).
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # Suites and schemathesis make many requests in a minute; the throttle itself is tested with its own rates.
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "100000/minute"}}  # noqa: F405
+REST_FRAMEWORK = {  # noqa: F405
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {
+        **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],  # noqa: F405
+        "anon": "10000/minute",
+        "user": "100000/minute",
+        "failed_token": "10000/minute",
+        "identity_code_lookup": "10000/minute",
+    },
+}
 # Tests measure the fund overview's real queries; the cache has its own test.
 SIBCASE = {**SIBCASE, "FUND_REPORT_CACHE_SECONDS": 0}  # noqa: F405
 

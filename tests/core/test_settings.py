@@ -30,6 +30,14 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
+def test_production_refuses_to_start_without_a_pseudonym_key():
+    result = _manage(
+        "check", DJANGO_SETTINGS_MODULE="sibcase.settings.production", DJANGO_SECRET_KEY=secrets.token_urlsafe(64)
+    )
+    assert result.returncode != 0
+    assert "PSEUDONYM_KEY must be set" in result.stderr
+
+
 def test_production_refuses_a_short_secret_key():
     result = _manage("check", DJANGO_SETTINGS_MODULE="sibcase.settings.production", DJANGO_SECRET_KEY="short")
     assert result.returncode != 0
@@ -43,6 +51,7 @@ def test_deploy_check_passes_with_production_settings():
         "WARNING",
         DJANGO_SETTINGS_MODULE="sibcase.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        PSEUDONYM_KEY=secrets.token_urlsafe(32),
         DJANGO_ALLOWED_HOSTS="sibcase.example.fi",
     )
     assert result.returncode == 0, result.stdout + result.stderr

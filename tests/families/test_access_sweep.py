@@ -1,9 +1,10 @@
-"""Every page that takes an id: another municipality's worker gets 404, a fund manager 403 or 404."""
+"""Every page that takes an id: another municipality's worker gets 404, a fund manager 403 or 404; each refused
+attempt is in the access log as such, and nothing else is."""
 
 import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
-from sibcase.models import AccessLogEntry, Role
+from sibcase.models import AccessAction, AccessLogEntry, Role
 
 from ..factories import (
     ChildFactory,
@@ -59,7 +60,8 @@ def test_other_municipality_social_worker_gets_404(client, target, name):
     for url in _urls(name, target):
         for method in (client.get, client.post):
             assert method(url).status_code == 404, url
-    assert not AccessLogEntry.objects.exists()
+    assert AccessLogEntry.objects.filter(action=AccessAction.REFUSED).count() == 2 * len(_urls(name, target))
+    assert not AccessLogEntry.objects.exclude(action=AccessAction.REFUSED).exists()
 
 
 @pytest.mark.parametrize("name", list(_id_patterns()))
@@ -68,7 +70,8 @@ def test_fund_manager_gets_403_or_404(client, target, name):
     for url in _urls(name, target):
         for method in (client.get, client.post):
             assert method(url).status_code in (403, 404), url
-    assert not AccessLogEntry.objects.exists()
+    assert AccessLogEntry.objects.filter(action=AccessAction.REFUSED).count() == 2 * len(_urls(name, target))
+    assert not AccessLogEntry.objects.exclude(action=AccessAction.REFUSED).exists()
 
 
 @pytest.mark.parametrize("name", list(_id_patterns()))

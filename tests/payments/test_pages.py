@@ -9,7 +9,7 @@ from django.urls import reverse
 from payments.models import PaymentRun, PaymentStatement, RunStatus, StatementKind, StatementStatus
 from payments.services.statements import statement_calculate
 from sibcase.models import AccessLogEntry, Role
-from sibcase.pseudonym import pseudonym
+from sibcase.pseudonym import statement_pseudonym
 
 from ..factories import ChildFactory, EnrollmentFactory, ProgrammeFactory, UserFactory
 from . import signing
@@ -107,7 +107,7 @@ def test_evaluator_sees_children_only_under_pseudonyms_and_the_read_is_logged(
     client.force_login(evaluator)
     page = client.get(reverse("payments:statement_children", args=[statement.pk])).content.decode()
     child = worked_example["a"]
-    assert pseudonym("child", child.pk) in page
+    assert statement_pseudonym(statement_id=statement.pk, child_id=child.pk) in page
     assert child.last_name not in page and child.identity_code not in page
     assert "3\xa0300,00" in page  # child a: 10 out-of-home days × 330
     assert AccessLogEntry.objects.filter(user=evaluator, family_id=child.family_id).exists()

@@ -12,7 +12,8 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -47,6 +48,8 @@ from programs.models import (
 from sibcase.models import Role, User
 
 DEMO_PASSWORD = "sibcase-demo-2026"
+# The demo logins share a published password: never create them anywhere but in demo mode and the tests.
+DEMO_SETTINGS = {"sibcase.settings.demo", "sibcase.settings.test"}
 SEED = 20240601
 
 MUNICIPALITIES = [
@@ -261,6 +264,11 @@ class Command(BaseCommand):
     help = "Create demo data (five programmes, synthetic families, one login per role). Safe to run twice."
 
     def handle(self, *args, **options):
+        if settings.SETTINGS_MODULE not in DEMO_SETTINGS:
+            raise CommandError(
+                "seed_demo runs only with the demo or test settings (DJANGO_SETTINGS_MODULE=sibcase.settings.demo): "
+                "it creates logins with a published password."
+            )
         with transaction.atomic():
             reference = self._reference_data()
             users = self._users(reference)
