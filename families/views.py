@@ -422,6 +422,7 @@ def enrollment_activate(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("Jonosta mukaan ohjelmaan"),
         submit=_("Tallenna"),
         intro=str(enrollment.programme),
+        purpose="jonosta ohjelmaan siirtäminen",
     )
 
 

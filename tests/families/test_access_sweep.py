@@ -46,7 +46,11 @@ def _urls(name, target):
             reverse(name, args=["child", target["child"].pk]),
             reverse(name, args=["guardian", target["guardian"].pk]),
         ]
-    obj = {"families:consent_withdraw": "consent", "families:enrollment_exit": "enrollment"}.get(name, "family")
+    obj = {
+        "families:consent_withdraw": "consent",
+        "families:enrollment_exit": "enrollment",
+        "families:enrollment_activate": "enrollment",
+    }.get(name, "family")
     return [reverse(name, kwargs={"pk": target[obj].pk})]
 
 

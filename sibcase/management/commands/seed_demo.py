@@ -448,7 +448,8 @@ class Command(BaseCommand):
                     },
                 )[0]
                 for valid_from, cost in costs:
-                    MetricUnitCost.objects.update_or_create(
+                    # Unit costs are versioned data with a history: a second run writes nothing.
+                    MetricUnitCost.objects.get_or_create(
                         metric=metric, valid_from=_d(valid_from), defaults={"unit_cost": Decimal(cost)}
                     )
             # Terms are versioned data: once a statement used them they never change, so only a first run makes them.
