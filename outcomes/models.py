@@ -232,6 +232,13 @@ class OutcomeObservation(models.Model):
     period_end = models.DateField(_("jakso päättyy"))
     value = models.DecimalField(_("arvo"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     source = models.CharField(_("lähde"), max_length=32, choices=ObservationSource.choices)
+    external_id = models.CharField(
+        _("lähdejärjestelmän tunniste"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("Havainnon tunniste lähdejärjestelmässä, jos sillä on sellainen."),
+    )
     recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -249,6 +256,12 @@ class OutcomeObservation(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="observation_end_after_start"),
             models.CheckConstraint(condition=Q(value__gte=0), name="observation_value_gte_0"),
+            # The natural key: the same observation cannot be recorded twice (double submissions, repeated
+            # imports). external_id is "" when the source has no id of its own, never NULL (NULLs never clash).
+            models.UniqueConstraint(
+                fields=["child", "metric", "period_start", "period_end", "source", "external_id"],
+                name="observation_natural_key",
+            ),
         ]
         indexes = [
             models.Index(fields=["metric", "period_start"]),

@@ -31,8 +31,7 @@ def _form_page(request, *, family, form, title: str, submit: str) -> HttpRespons
     )
 
 
-def _saved(request, form, family, message: str) -> HttpResponse:
-    form.consume_token()
+def _saved(request, family, message: str) -> HttpResponse:
     messages.success(request, message)
     return redirect("families:detail", pk=family.pk)
 
@@ -45,18 +44,19 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = AssessmentForm(request.POST or None, family=family, request=request)
     if request.method == "POST" and form.is_valid():
         try:
-            services.assessment_create(
-                actor=request.user,
-                family=family,
-                child=form.cleaned_data["child"],
-                started_on=form.cleaned_data["started_on"],
-                completed_on=form.cleaned_data["completed_on"],
-                summary=form.cleaned_data["summary"],
-            )
+            with form.submission():
+                services.assessment_create(
+                    actor=request.user,
+                    family=family,
+                    child=form.cleaned_data["child"],
+                    started_on=form.cleaned_data["started_on"],
+                    completed_on=form.cleaned_data["completed_on"],
+                    summary=form.cleaned_data["summary"],
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return _saved(request, form, family, _("Palvelutarpeen arvio kirjattiin."))
+            return _saved(request, family, _("Palvelutarpeen arvio kirjattiin."))
     return _form_page(request, family=family, form=form, title=_("Kirjaa palvelutarpeen arvio"), submit=_("Tallenna"))
 
 
@@ -74,18 +74,19 @@ def episode_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.episode_create(
-                actor=request.user,
-                enrollment=form.cleaned_data["enrollment"],
-                service=form.cleaned_data["service"],
-                child=form.cleaned_data["child"],
-                start_date=form.cleaned_data["start_date"],
-                end_date=form.cleaned_data["end_date"],
-            )
+            with form.submission():
+                services.episode_create(
+                    actor=request.user,
+                    enrollment=form.cleaned_data["enrollment"],
+                    service=form.cleaned_data["service"],
+                    child=form.cleaned_data["child"],
+                    start_date=form.cleaned_data["start_date"],
+                    end_date=form.cleaned_data["end_date"],
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return _saved(request, form, family, _("Palvelujakso kirjattiin."))
+            return _saved(request, family, _("Palvelujakso kirjattiin."))
     return _form_page(request, family=family, form=form, title=_("Kirjaa palvelujakso"), submit=_("Tallenna"))
 
 
@@ -99,19 +100,20 @@ def observation_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.observation_create(
-                actor=request.user,
-                metric=form.cleaned_data["metric"],
-                child=form.cleaned_data["child"],
-                period_start=form.cleaned_data["period_start"],
-                period_end=form.cleaned_data["period_end"],
-                value=form.cleaned_data["value"],
-                source=form.cleaned_data["source"],
-            )
+            with form.submission():
+                services.observation_create(
+                    actor=request.user,
+                    metric=form.cleaned_data["metric"],
+                    child=form.cleaned_data["child"],
+                    period_start=form.cleaned_data["period_start"],
+                    period_end=form.cleaned_data["period_end"],
+                    value=form.cleaned_data["value"],
+                    source=form.cleaned_data["source"],
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return _saved(request, form, family, _("Tulostieto kirjattiin."))
+            return _saved(request, family, _("Tulostieto kirjattiin."))
     return _form_page(request, family=family, form=form, title=_("Kirjaa tulostieto"), submit=_("Tallenna"))
 
 
@@ -125,15 +127,16 @@ def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.visit_create(
-                actor=request.user,
-                episode=form.cleaned_data["episode"],
-                visited_on=form.cleaned_data["visited_on"],
-                duration_minutes=form.cleaned_data["duration_minutes"],
-                note=form.cleaned_data["note"],
-            )
+            with form.submission():
+                services.visit_create(
+                    actor=request.user,
+                    episode=form.cleaned_data["episode"],
+                    visited_on=form.cleaned_data["visited_on"],
+                    duration_minutes=form.cleaned_data["duration_minutes"],
+                    note=form.cleaned_data["note"],
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return _saved(request, form, family, _("Tapaaminen kirjattiin."))
+            return _saved(request, family, _("Tapaaminen kirjattiin."))
     return _form_page(request, family=family, form=form, title=_("Kirjaa tapaaminen"), submit=_("Tallenna"))
