@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -127,6 +128,15 @@ class OnceTokenForm(forms.Form):
         """For views that save without `submission()`: spends the token after the save (not atomic with it)."""
         with contextlib.suppress(DomainError), transaction.atomic():
             self._spend_token()
+
+
+def form_tokens_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete spent tokens older than FORM_TOKEN_MAX_AGE (their signatures have expired); the number deleted."""
+    now = now or timezone.now()
+    deleted, _rows = UsedFormToken.objects.filter(
+        used_at__lt=now - datetime.timedelta(seconds=FORM_TOKEN_MAX_AGE)
+    ).delete()
+    return deleted
 
 
 def form_status(*forms) -> int:
