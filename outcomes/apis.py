@@ -92,7 +92,18 @@ class ObservationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OutcomeObservation
-        fields = ["id", "metric", "child", "family", "period_start", "period_end", "value", "source", "recorded_at"]
+        fields = [
+            "id",
+            "metric",
+            "child",
+            "family",
+            "period_start",
+            "period_end",
+            "value",
+            "source",
+            "external_id",
+            "recorded_at",
+        ]
 
 
 class ObservationInput(serializers.Serializer):
@@ -102,6 +113,7 @@ class ObservationInput(serializers.Serializer):
     period_end = serializers.DateField(required=False, allow_null=True, default=None)
     value = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     source = serializers.ChoiceField(choices=ObservationSource.choices, default=ObservationSource.SOCIAL_WORKER)
+    external_id = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
 
     def validate(self, attrs):
         user = self.context["request"].user
@@ -157,27 +169,37 @@ class ObservationViewSet(PersonalRecordViewSet):
         },
         description=(
             "Bulk import of outcome observations, as a register extract comes: a CSV file (columns identity_code, "
-            'metric, period_start, period_end, value, source) or JSON {"rows": [...]}. Every row is checked; '
-            "a file with any bad row imports nothing and the answer names each bad row."
+            "metric, period_start, period_end, value, source, external_id; separated by ; , or tab; UTF-8 or "
+            'Windows-1252; dates YYYY-MM-DD or d.m.yyyy; decimal point or comma) or JSON {"rows": [...]}. Every '
+            "row is checked; a file with any bad row imports nothing and the answer names each bad row (row 0: "
+            "the file or its header). A row repeating a stored observation is refused as a duplicate."
         ),
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, JSONParser])
     def import_rows(self, request):
         programme = _import_programme(request)
-        rows = _import_rows(request)
+        try:
+            rows = _import_rows(request)
+        except _FileRefused as refusal:
+            return _refused([refusal.report])
         children = Child.objects.filter(family__in=families_visible_to(request.user))
         report = services.observations_import(actor=request.user, programme=programme, rows=rows, children=children)
         if report.imported == 0:
-            return Response(
-                {
-                    "code": "import_refused",
-                    "message": str(_("Tiedostossa on virheellisiä rivejä; mitään ei tuotu.")),
-                    "imported": 0,
-                    "errors": [{"row": r.row, "errors": r.errors} for r in report.error_rows],
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return _refused(report.error_rows)
         return Response({"imported": report.imported}, status=status.HTTP_201_CREATED)
+
+
+def _refused(reports: list[services.ImportRowReport]) -> Response:
+    """400 naming each bad row (row 0 is the file itself or its header line); nothing was imported."""
+    return Response(
+        {
+            "code": "import_refused",
+            "message": str(_("Tiedostossa on virheellisiä rivejä; mitään ei tuotu.")),
+            "imported": 0,
+            "errors": [{"row": report.row, "errors": report.errors} for report in reports],
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
 
 
 class ImportTarget(serializers.Serializer):
@@ -190,17 +212,19 @@ def _import_programme(request):
     return target.validated_data["programme"]
 
 
+class _FileRefused(Exception):  # noqa: N818 - a refusal, answered as a 400 by the import action
+    def __init__(self, *, row: int, field: str, code: str, message) -> None:
+        self.report = services.ImportRowReport(row=row)
+        self.report.add(field, code, message)
+        super().__init__(code)
+
+
 def _import_rows(request) -> list:
     upload = request.FILES.get("file")
     if upload is not None:
         if upload.size > settings.OBSERVATION_IMPORT_MAX_BYTES:
             raise serializers.ValidationError({"file": [_("Tiedosto on liian suuri.")]})
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise serializers.ValidationError({"file": [_("Tiedoston merkistön on oltava UTF-8.")]}) from None
-        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t") if text.strip() else csv.excel
-        rows = list(csv.DictReader(io.StringIO(text), dialect=dialect))
+        rows = _csv_rows(upload.read())
     else:
         rows = request.data.get("rows") if isinstance(request.data, dict) else None
         if not isinstance(rows, list):
@@ -212,3 +236,76 @@ def _import_rows(request) -> list:
             {"rows": [_("Enintään %(n)s riviä kerralla.") % {"n": settings.OBSERVATION_IMPORT_MAX_ROWS}]}
         )
     return rows
+
+
+DELIMITERS = (";", ",", "\t")
+
+
+def _csv_rows(raw: bytes) -> list[dict]:
+    """The rows of a CSV extract as dicts keyed by the header's column names.
+
+    Spreadsheets as they come: UTF-8 (with or without a BOM) or Windows-1252, separated by semicolons (as a
+    Finnish Excel saves CSV), commas or tabs, detected from the column names on the header line. Fields beyond
+    the header go under the key None (the service reports them per row); empty lines are skipped.
+    """
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise _FileRefused(
+                row=0,
+                field="file",
+                code="invalid_encoding",
+                message=_("Tiedoston merkistön on oltava UTF-8 tai Windows-1252."),
+            ) from None
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = _delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    rows: list[dict] = []
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [cell.strip().lower() for cell in record]
+                continue
+            row: dict = dict(zip(header, record, strict=False))
+            if len(record) > len(header):
+                row[None] = record[len(header) :]
+            rows.append(row)
+    except csv.Error:
+        raise _FileRefused(
+            row=len(rows) + 1,
+            field="file",
+            code="invalid_csv",
+            message=_(
+                "Tiedoston rivi %(line)s ei ole kelvollista CSV:tä (esimerkiksi lainausmerkki väärässä kohdassa)."
+            )
+            % {"line": reader.line_num},
+        ) from None
+    return rows
+
+
+def _delimiter(header_line: str) -> str:
+    """The separator that splits the header line into the most known column names, or a refusal."""
+    known = set(services.IMPORT_FIELDS)
+    scores = {
+        delimiter: sum(name.strip().strip('"').lower() in known for name in header_line.split(delimiter))
+        for delimiter in DELIMITERS
+        if delimiter in header_line
+    }
+    if not scores or max(scores.values()) == 0:
+        raise _FileRefused(
+            row=0,
+            field="header",
+            code="unknown_columns",
+            message=_(
+                "Otsikkorivin sarakkeita ei tunnistettu. Ensimmäisellä rivillä on oltava sarakkeiden nimet "
+                "(%(names)s) puolipisteillä, pilkuilla tai sarkaimilla erotettuina."
+            )
+            % {"names": ", ".join(services.IMPORT_FIELDS)},
+        )
+    return max(scores, key=lambda delimiter: scores[delimiter])

@@ -342,6 +342,8 @@ def _import_row(
     for name in IMPORT_FIELDS:
         if name in row and not (row[name] is None or isinstance(row[name], str | int | float)):
             report.add(name, "invalid_type", _("Arvon on oltava teksti tai luku."))
+        elif isinstance(row.get(name), str) and "\x00" in row[name]:  # PostgreSQL text cannot hold NUL
+            report.add(name, "invalid_character", _("Arvossa on kielletty merkki (NUL)."))
     if not report.ok:
         return None
     code = normalize_identity_code(_text(row.get("identity_code")))

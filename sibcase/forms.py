@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import secrets
 from collections.abc import Iterator
@@ -123,11 +122,6 @@ class OnceTokenForm(forms.Form):
             raise DomainError(_already_sent())
         if not claim_row(UsedFormToken, token=self._nonce, user=self.request.user.pk, used_at=timezone.now()):
             raise DomainError(_already_sent())
-
-    def consume_token(self) -> None:
-        """For views that save without `submission()`: spends the token after the save (not atomic with it)."""
-        with contextlib.suppress(DomainError), transaction.atomic():
-            self._spend_token()
 
 
 def form_tokens_purge(*, now: datetime.datetime | None = None) -> int:

@@ -161,9 +161,7 @@ def test_the_same_import_sent_twice_at_once_stores_the_rows_once(client, setting
     client.force_login(setting["coordinator"])
     url = reverse("api:observation-import-rows") + f"?programme={setting['programme'].pk}"
     body = json.dumps({"rows": _import_rows(setting)})
-    answers = _in_parallel(
-        2, lambda _: _client_like(client).post(url, body, content_type="application/json")
-    )
+    answers = _in_parallel(2, lambda _: _client_like(client).post(url, body, content_type="application/json"))
     assert _status_codes(answers) == [201, 400]
     assert OutcomeObservation.objects.count() == 50
     refused = next(answer.json() for answer in answers if answer.status_code == 400)
@@ -175,9 +173,7 @@ def test_the_same_import_sent_five_times_at_once_stores_the_rows_once(client, se
     client.force_login(setting["coordinator"])
     url = reverse("api:observation-import-rows") + f"?programme={setting['programme'].pk}"
     body = json.dumps({"rows": _import_rows(setting, 20)})
-    answers = _in_parallel(
-        5, lambda _: _client_like(client).post(url, body, content_type="application/json")
-    )
+    answers = _in_parallel(5, lambda _: _client_like(client).post(url, body, content_type="application/json"))
     assert _status_codes(answers) == [201, 400, 400, 400, 400]
     assert OutcomeObservation.objects.count() == 20
 
@@ -212,8 +208,12 @@ def test_six_parallel_referral_forms_for_one_child_store_one_and_never_answer_50
     url = reverse("families:referral_create")
     code = identity_code(41)
     forms = [
-        {**_referral_data(setting["programme"], child_code=code, guardian_code=identity_code(50 + n, birth=D(1988, 1, 1))),
-         "form_token": _token(client, url)}
+        {
+            **_referral_data(
+                setting["programme"], child_code=code, guardian_code=identity_code(50 + n, birth=D(1988, 1, 1))
+            ),
+            "form_token": _token(client, url),
+        }
         for n in range(6)
     ]
     families_before = Family.objects.count()
@@ -297,8 +297,9 @@ def test_five_parallel_requests_with_one_idempotency_key_write_once_and_answer_a
 
 def test_a_refused_request_is_replayed_too(client, setting):
     client.force_login(setting["worker"])
-    body = json.dumps({"metric": setting["metric"].pk, "child": setting["child"].pk, "period_start": "2099-01-01",
-                       "value": "1"})
+    body = json.dumps(
+        {"metric": setting["metric"].pk, "child": setting["child"].pk, "period_start": "2099-01-01", "value": "1"}
+    )
     headers = {"Idempotency-Key": "refused-1"}
     first = client.post(reverse("api:observation-list"), body, content_type="application/json", headers=headers)
     again = client.post(reverse("api:observation-list"), body, content_type="application/json", headers=headers)
