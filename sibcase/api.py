@@ -155,7 +155,8 @@ def idempotency_key_claim(*, user, key: str, request_hash: str) -> IdempotencyKe
             {IDEMPOTENCY_HEADER: [_("Avaimen on oltava 1–255 näkyvää ASCII-merkkiä ilman välilyöntejä.")]}
         )
     now = timezone.now()
-    IdempotencyKey.objects.filter(user=user, key=key, created_at__lt=now - IDEMPOTENCY_KEY_TTL).delete()
+    # Expired keys count as new; the user's expired answers (they may hold personal data) go at the same time.
+    IdempotencyKey.objects.filter(user=user, created_at__lt=now - IDEMPOTENCY_KEY_TTL).delete()
     if claim_row(IdempotencyKey, user=user.pk, key=key, request_hash=request_hash, created_at=now):
         return IdempotencyKey.objects.get(user=user, key=key)
     stored = IdempotencyKey.objects.get(user=user, key=key)

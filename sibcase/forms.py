@@ -37,8 +37,12 @@ def add_domain_error(form: forms.BaseForm, error: DomainError) -> None:
 def _already_sent() -> Problem:
     return Problem(
         "already_submitted",
-        _("Lomake on jo lähetetty tai se on vanhentunut. Tarkista tiedot ja lähetä uudelleen."),
+        _("Lomake on jo lähetetty ja tallennettu. Tarkista tiedot ennen kuin kirjaat saman uudelleen."),
     )
+
+
+def _expired() -> Problem:
+    return Problem("form_expired", _("Lomake on vanhentunut. Tarkista tiedot ja lähetä uudelleen."))
 
 
 def claim_row(model: type[models.Model], **values) -> bool:
@@ -78,7 +82,10 @@ class OnceTokenForm(forms.Form):
         self._nonce: str | None = None
         super().__init__(*args, **kwargs)
         if not self.is_bound and request is not None:
-            self.initial["form_token"] = self._signer().sign(secrets.token_urlsafe(16))
+            self.initial["form_token"] = self._new_token()
+
+    def _new_token(self) -> str:
+        return self._signer().sign(secrets.token_urlsafe(16))
 
     def _signer(self) -> signing.TimestampSigner:
         return signing.TimestampSigner(salt=f"{_SALT}:{self.request.user.pk}")
@@ -89,9 +96,13 @@ class OnceTokenForm(forms.Form):
             return token
         try:
             nonce = self._signer().unsign(token, max_age=FORM_TOKEN_MAX_AGE)
-        except signing.BadSignature:
-            nonce = None
-        if nonce is None or UsedFormToken.objects.filter(token=nonce).exists():
+        except signing.BadSignature:  # expired, from another user's page, or tampered with
+            # The page is shown again with a fresh token: what was typed can be checked and sent.
+            data = self.data.copy()
+            data[self.add_prefix("form_token")] = self._new_token()
+            self.data = data
+            raise forms.ValidationError(_expired().message, code="form_expired") from None
+        if UsedFormToken.objects.filter(token=nonce).exists():
             raise forms.ValidationError(_already_sent().message, code="already_submitted")
         self._nonce = nonce
         return token

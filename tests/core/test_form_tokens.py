@@ -88,3 +88,29 @@ def test_spent_tokens_older_than_a_day_are_purged():
     UsedFormToken.objects.filter(token="old").update(used_at=timezone.now() - datetime.timedelta(hours=25))
     assert form_tokens_purge() == 1
     assert list(UsedFormToken.objects.values_list("token", flat=True)) == ["new"]
+
+
+def test_an_expired_form_is_shown_again_with_a_fresh_token_that_can_be_sent(monkeypatch):
+    user = UserFactory()
+    token = _rendered_token(user)
+    monkeypatch.setattr("sibcase.forms.FORM_TOKEN_MAX_AGE", -1)
+    expired = _sent(user, token)
+    assert not expired.is_valid()
+    assert expired.errors.as_data()["form_token"][0].code == "form_expired"
+    fresh = expired["form_token"].value()
+    assert fresh != token
+    monkeypatch.undo()
+    again = _sent(user, fresh)
+    assert again.is_valid()
+
+
+def test_a_spent_token_is_not_renewed():
+    user = UserFactory()
+    token = _rendered_token(user)
+    form = _sent(user, token)
+    assert form.is_valid()
+    with form.submission():
+        pass
+    again = _sent(user, token)
+    assert not again.is_valid()
+    assert again["form_token"].value() == token
