@@ -6,6 +6,7 @@ import csv
 import io
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -22,10 +23,18 @@ from sibcase.models import Role
 from sibcase.permissions import CASEWORK_ROLES
 
 from . import services
-from .models import ObservationSource, OutcomeMetric, OutcomeObservation, ServiceEpisode
-from .selectors import services_for_user
+from .models import ObservationImport, ObservationSource, OutcomeMetric, OutcomeObservation, ServiceEpisode
+from .selectors import observation_import_get_for_user, services_for_user
 
 SERVICE_ROLES = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
+
+
+def background_rows() -> int:
+    """Imports with more rows than this run as a background job (202 and a status URL) instead of in the request:
+    a 100 000-row import takes longer than the web timeout. Setting OBSERVATION_IMPORT_BACKGROUND_ROWS."""
+    return getattr(settings, "OBSERVATION_IMPORT_BACKGROUND_ROWS", 5000)
+
+
 IMPORT_ROLES = {Role.COORDINATOR, Role.ADMIN}
 
 
@@ -128,6 +137,36 @@ class ObservationInput(serializers.Serializer):
         return attrs
 
 
+class ObservationImportJobSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="This job's status in the API")
+    page = serializers.SerializerMethodField(help_text="This job's status page")
+
+    class Meta:
+        model = ObservationImport
+        fields = [
+            "id",
+            "url",
+            "page",
+            "programme",
+            "status",
+            "row_count",
+            "imported",
+            "errors",
+            "failure",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_url(self, job) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("api:observation-import-status", kwargs={"import_id": job.pk})
+        )
+
+    def get_page(self, job) -> str:
+        return self.context["request"].build_absolute_uri(reverse("outcomes:import_status", args=[job.pk]))
+
+
 class ObservationViewSet(PersonalRecordViewSet):
     roles = write_roles = CASEWORK_ROLES
     queryset = OutcomeObservation.objects.none()
@@ -142,8 +181,8 @@ class ObservationViewSet(PersonalRecordViewSet):
         )
 
     def get_permissions(self):
-        if self.action == "import_rows":
-            self.write_roles = IMPORT_ROLES
+        if self.action in ("import_rows", "import_status"):
+            self.roles = self.write_roles = IMPORT_ROLES
         return super().get_permissions()
 
     access_family_field = "family"
@@ -166,13 +205,15 @@ class ObservationViewSet(PersonalRecordViewSet):
         },
         responses={
             201: inline_serializer("ObservationImportDone", {"imported": serializers.IntegerField()}),
+            202: ObservationImportJobSerializer,
         },
         description=(
             "Bulk import of outcome observations, as a register extract comes: a CSV file (columns identity_code, "
             "metric, period_start, period_end, value, source, external_id; separated by ; , or tab; UTF-8 or "
             'Windows-1252; dates YYYY-MM-DD or d.m.yyyy; decimal point or comma) or JSON {"rows": [...]}. Every '
             "row is checked; a file with any bad row imports nothing and the answer names each bad row (row 0: "
-            "the file or its header). A row repeating a stored observation is refused as a duplicate."
+            "the file or its header). A row repeating a stored observation is refused as a duplicate. More rows than "
+            "OBSERVATION_IMPORT_BACKGROUND_ROWS (5 000): 202 with a background job to follow at its url."
         ),
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, JSONParser])
@@ -182,11 +223,22 @@ class ObservationViewSet(PersonalRecordViewSet):
             rows = _import_rows(request)
         except _FileRefused as refusal:
             return _refused([refusal.report])
+        if len(rows) > background_rows():
+            job = services.observation_import_queue(actor=request.user, programme=programme, rows=rows)
+            data = ObservationImportJobSerializer(job, context={"request": request}).data
+            return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
         children = Child.objects.filter(family__in=families_visible_to(request.user))
         report = services.observations_import(actor=request.user, programme=programme, rows=rows, children=children)
         if report.imported == 0:
             return _refused(report.error_rows)
         return Response({"imported": report.imported}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: ObservationImportJobSerializer})
+    @action(detail=False, methods=["get"], url_path=r"import/(?P<import_id>[0-9]+)")
+    def import_status(self, request, import_id=None):
+        """A background import's status and, once finished, its report (the requester and admins only)."""
+        job = observation_import_get_for_user(user=request.user, pk=int(import_id))
+        return Response(ObservationImportJobSerializer(job, context={"request": request}).data)
 
 
 def _refused(reports: list[services.ImportRowReport]) -> Response:
@@ -246,7 +298,7 @@ def _csv_rows(raw: bytes) -> list[dict]:
 
     Spreadsheets as they come: UTF-8 (with or without a BOM) or Windows-1252, separated by semicolons (as a
     Finnish Excel saves CSV), commas or tabs, detected from the column names on the header line. Fields beyond
-    the header go under the key None (the service reports them per row); empty lines are skipped.
+    the header go under services.EXTRA_FIELDS (the service reports them per row); empty lines are skipped.
     """
     try:
         text = raw.decode("utf-8-sig")
@@ -272,9 +324,10 @@ def _csv_rows(raw: bytes) -> list[dict]:
             if header is None:
                 header = [cell.strip().lower() for cell in record]
                 continue
-            row: dict = dict(zip(header, record, strict=False))
+            # A column without a name (a spreadsheet's trailing separator) is ignored while it is empty.
+            row: dict = {name: cell for name, cell in zip(header, record, strict=False) if name or cell.strip()}
             if len(record) > len(header):
-                row[None] = record[len(header) :]
+                row[services.EXTRA_FIELDS] = record[len(header) :]
             rows.append(row)
     except csv.Error:
         raise _FileRefused(

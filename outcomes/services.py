@@ -18,14 +18,18 @@ from django.utils.translation import gettext_lazy as _
 
 from families.identity import normalize_identity_code, validate_identity_code
 from families.models import Child, Enrollment, EnrollmentStatus, Family
+from families.selectors import families_visible_to
 from programs.models import Programme, Service
 from sibcase.audit import audit_record
 from sibcase.db import violated_constraint
 from sibcase.errors import DomainError, Problem
 from sibcase.models import User
+from sibcase.outbox import outbox_enqueue
 
 from .models import (
     EpisodeStatus,
+    ImportStatus,
+    ObservationImport,
     ObservationSource,
     OutcomeMetric,
     OutcomeObservation,
@@ -201,6 +205,7 @@ def observation_create(
 
 
 IMPORT_FIELDS = ("identity_code", "metric", "period_start", "period_end", "value", "source", "external_id")
+EXTRA_FIELDS = "_extra_fields"  # a CSV row's fields beyond the header (a key no column can have)
 EXTERNAL_ID_MAX_LENGTH = OutcomeObservation._meta.get_field("external_id").max_length
 MAX_VALUE = Decimal("9999999999.99")
 
@@ -326,7 +331,7 @@ def _import_row(
     if not isinstance(row, dict):
         report.add("row", "invalid_row", _("Rivi ei ole kenttien joukko."))
         return None
-    if None in row:  # csv.DictReader puts the fields beyond the header under None
+    if EXTRA_FIELDS in row or None in row:  # the CSV reader puts the fields beyond the header there
         report.add(
             "row",
             "extra_fields",
@@ -427,3 +432,75 @@ def _import_value(report: ImportRowReport, row: dict) -> Decimal | None:
         report.add("value", "invalid_value", _("Arvon on oltava ei-negatiivinen luku, enintään kaksi desimaalia."))
         return None
     return value
+
+
+IMPORT_TASK = "outcomes.run_observation_import"
+
+
+def observation_import_queue(*, actor: User, programme: Programme, rows: list) -> ObservationImport:
+    """Record a large import and hand it to the worker (through the outbox: a broker outage only delays it)."""
+    with transaction.atomic():
+        job = ObservationImport.objects.create(programme=programme, requested_by=actor, row_count=len(rows), rows=rows)
+        audit_record(actor=actor, event_type="observations.import_queued", obj=job, new={"rows": len(rows)})
+        outbox_enqueue(task_name=IMPORT_TASK, import_id=job.pk)
+    return job
+
+
+def observation_import_run(*, import_id: int) -> None:
+    """Run a queued import: the same all-or-nothing check and insert as a small one, then its report.
+
+    Safe to run twice (at-least-once delivery): the import and the job's result commit together, and a job that
+    has finished is left alone; one left `running` by a killed worker is run again when redelivered.
+    """
+    with transaction.atomic():
+        job = ObservationImport.objects.select_for_update().get(pk=import_id)
+        if job.finished:
+            return
+        job.status, job.started_at = ImportStatus.RUNNING, timezone.now()
+        job.save(update_fields=["status", "started_at"])
+    with transaction.atomic():
+        job = (
+            ObservationImport.objects.select_for_update().select_related("requested_by", "programme").get(pk=import_id)
+        )
+        if job.status != ImportStatus.RUNNING:
+            return
+        children = Child.objects.filter(family__in=families_visible_to(job.requested_by))
+        try:
+            report = observations_import(
+                actor=job.requested_by, programme=job.programme, rows=job.rows, children=children
+            )
+        except DomainError as exc:
+            errors = [{"row": 0, "errors": [{**p.as_dict(), "field": "file"} for p in exc.problems]}]
+            imported = 0
+        else:
+            errors = [{"row": r.row, "errors": r.errors} for r in report.error_rows]
+            imported = report.imported
+        job.status = ImportStatus.DONE if imported else ImportStatus.REFUSED
+        job.imported, job.errors, job.rows, job.finished_at = imported, errors, [], timezone.now()
+        job.save(update_fields=["status", "imported", "errors", "rows", "finished_at"])
+        audit_record(
+            actor=job.requested_by,
+            event_type=f"observations.import_{job.status}",
+            obj=job,
+            old={"status": ImportStatus.RUNNING},
+            new={"status": job.status, "imported": imported, "error_rows": len(errors)},
+        )
+
+
+def observation_import_fail(*, import_id: int, error: str) -> None:
+    """A bug or a lasting outage: the job is marked failed with the reason (nothing of it was imported)."""
+    with transaction.atomic():
+        job = ObservationImport.objects.select_for_update().get(pk=import_id)
+        if job.finished:
+            return
+        old = job.status
+        job.status, job.failure, job.rows, job.finished_at = ImportStatus.FAILED, error[:500], [], timezone.now()
+        job.save(update_fields=["status", "failure", "rows", "finished_at"])
+        audit_record(
+            actor=None,
+            event_type="observations.import_failed",
+            obj=job,
+            old={"status": old},
+            new={"status": job.status},
+            reason=job.failure,
+        )

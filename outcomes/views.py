@@ -17,7 +17,13 @@ from sibcase.permissions import CASEWORK_ROLES, require_role
 
 from . import services
 from .forms import AssessmentForm, EpisodeForm, ObservationForm, VisitForm
-from .selectors import enrollments_open_for_services, episodes_for_user, metrics_for_family, services_for_user
+from .selectors import (
+    enrollments_open_for_services,
+    episodes_for_user,
+    metrics_for_family,
+    observation_import_get_for_user,
+    services_for_user,
+)
 
 SERVICE_ROLES = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
 
@@ -140,3 +146,12 @@ def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return _saved(request, family, _("Tapaaminen kirjattiin."))
     return _form_page(request, family=family, form=form, title=_("Kirjaa tapaaminen"), submit=_("Tallenna"))
+
+
+@login_required
+@require_http_methods(["GET"])
+def import_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background observation import: its status and, once finished, the report of every bad row."""
+    require_role(request.user, {Role.COORDINATOR, Role.ADMIN})
+    job = observation_import_get_for_user(user=request.user, pk=pk)
+    return render(request, "outcomes/import_status.html", {"job": job})
