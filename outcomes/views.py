@@ -150,8 +150,11 @@ def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def import_status(request: HttpRequest, pk: int) -> HttpResponse:
-    """A background observation import: its status and, once finished, the report of every bad row."""
+def import_status(request: HttpRequest, import_id: int) -> HttpResponse:
+    """A background observation import: its status and, once finished, the report of every bad row.
+
+    Not a family page (the id is a job's), so the family access sweep leaves it out; only the requester and
+    admins see a job, anyone else gets 404 (tests/api/test_observation_import_jobs.py)."""
     require_role(request.user, {Role.COORDINATOR, Role.ADMIN})
-    job = observation_import_get_for_user(user=request.user, pk=pk)
+    job = observation_import_get_for_user(user=request.user, pk=import_id)
     return render(request, "outcomes/import_status.html", {"job": job})

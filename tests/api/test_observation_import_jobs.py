@@ -115,3 +115,12 @@ def test_a_failed_job_shows_why_and_keeps_no_rows(api, coordinator, programme, r
     job = ObservationImport.objects.get(pk=job_id)
     assert (job.status, job.failure, job.rows) == (ImportStatus.FAILED, "OperationalError", [])
     assert not OutcomeObservation.objects.exists()
+
+
+def test_a_social_worker_cannot_follow_imports(api, client, coordinator, programme, rows, social_worker):
+    api.force_authenticate(coordinator)
+    job_id = api.post(_url(programme), {"rows": rows}, format="json").json()["id"]
+    api.force_authenticate(social_worker)
+    assert api.get(reverse("api:observation-import-status", kwargs={"import_id": job_id})).status_code == 403
+    client.force_login(social_worker)
+    assert client.get(reverse("outcomes:import_status", args=[job_id])).status_code == 403
