@@ -6,8 +6,8 @@ from django.db import migrations, models
 # Observations recorded twice before the natural key existed (double submissions, parallel imports) are kept,
 # not deleted: which copy is wrong is a person's decision, and deleting would silently change the input of
 # statements still in draft. Every copy after the first (lowest id) gets external_id "legacy-duplicate:<its id>",
-# which keeps the rows distinct under the new constraint and makes them easy to find and review in the admin
-# (search "legacy-duplicate"). The migration prints how many rows it marked.
+# which keeps the rows distinct under the new constraint and makes them easy to find for review (the prefix
+# "legacy-duplicate:"). The migration prints how many rows it marked.
 MARK_DUPLICATES = """
 UPDATE outcomes_outcomeobservation
 SET external_id = 'legacy-duplicate:' || CAST(id AS VARCHAR(20))
@@ -30,7 +30,7 @@ def mark_duplicates(apps, schema_editor):
     if marked:
         print(  # noqa: T201 - an operator reads this during migrate
             f"\n  outcomes: {marked} duplicate observation(s) kept and marked external_id='legacy-duplicate:<id>'; "
-            "review them in the admin."
+            "find them by that prefix and review them."
         )
 
 
