@@ -205,18 +205,19 @@ def _seed(programme, metrics, service, args) -> str:
         _copy(
             raw,
             "outcomes_outcomeobservation",
-            ["period_start", "period_end", "value", "source", "recorded_at", "child_id", "metric_id"],
+            ["period_start", "period_end", "value", "source", "external_id", "recorded_at", "child_id", "metric_id"],
             (
                 (
                     start,
                     start,
                     rng.randint(1, 10),
                     "register_extract",
+                    f"R{number}",  # the extract's row id: random draws may repeat a (child, metric, day)
                     now,
                     child0 + rng.randrange(n_children),
                     rng.choice(metric_ids),
                 )
-                for start in (
+                for number, start in enumerate(
                     datetime.date(2020, 1, 1) + datetime.timedelta(days=rng.randrange(6 * 365))
                     for _ in range(args.observations)
                 )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from programs.models import Programme
 from programs.services import eligibility_evaluate, enrollment_refusal_record
 from sibcase.audit import audit_record
+from sibcase.db import violated_constraint
 from sibcase.errors import DomainError, Problem
 from sibcase.models import Role, User
 
@@ -88,10 +89,25 @@ def _person_fields_clean(person: Child | Guardian) -> None:
             field_name="identity_code",
         )
     try:
-        person.full_clean(exclude=["birth_date"])
+        # Uniqueness is left to the insert (_person_save): a read here could be passed by a parallel request.
+        person.full_clean(exclude=["birth_date"], validate_unique=False)
     except ValidationError as exc:
         raise DomainError(
             [Problem(f"invalid_{name}", message) for name, messages in exc.message_dict.items() for message in messages]
+        ) from None
+
+
+def _person_save(person: Child | Guardian) -> None:
+    """Insert a person; the identity code registered by a parallel request meanwhile is a refusal, not a 500."""
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError as exc:
+        if violated_constraint(exc) not in (None, f"{person._meta.db_table}_identity_code_key"):
+            raise
+        raise DomainError(
+            Problem("identity_code_known", _("Henkilötunnus on jo rekisterissä. Perhettä ei luotu uudelleen.")),
+            field_name="identity_code",
         ) from None
 
 
@@ -108,7 +124,7 @@ def child_create(
         family=family, first_names=first_names.strip(), last_name=last_name.strip(), identity_code=identity_code
     )
     _person_fields_clean(child)
-    child.save()
+    _person_save(child)
     if need_category_ids:
         child.need_categories.set(need_category_ids)
     audit_record(actor=actor, event_type="child.created", obj=child, new={"family": family.pk})
@@ -132,7 +148,7 @@ def guardian_create(
         employment_status=employment_status,
     )
     _person_fields_clean(guardian)
-    guardian.save()
+    _person_save(guardian)
     audit_record(actor=actor, event_type="guardian.created", obj=guardian, new={"family": family.pk})
     return guardian
 

@@ -214,14 +214,14 @@ def referral_create(request: HttpRequest) -> HttpResponse:
                     actor=request.user, **_registration_values(form.cleaned_data, children, guardians)
                 )
             else:
-                family = services.family_register(
-                    actor=request.user, **_registration_values(form.cleaned_data, children, guardians)
-                )
+                with form.submission():
+                    family = services.family_register(
+                        actor=request.user, **_registration_values(form.cleaned_data, children, guardians)
+                    )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
             if existing is None:
-                form.consume_token()
                 messages.success(
                     request, _("Perhe ja ohjaus tallennettiin (%(reference)s).") % {"reference": family.reference}
                 )
@@ -288,17 +288,17 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.consent_give(
-                actor=request.user,
-                guardian=form.cleaned_data["guardian"],
-                programme=form.cleaned_data["programme"],
-                scope=form.cleaned_data["scope"],
-                given_on=form.cleaned_data["given_on"],
-            )
+            with form.submission():
+                services.consent_give(
+                    actor=request.user,
+                    guardian=form.cleaned_data["guardian"],
+                    programme=form.cleaned_data["programme"],
+                    scope=form.cleaned_data["scope"],
+                    given_on=form.cleaned_data["given_on"],
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            form.consume_token()
             messages.success(request, _("Suostumus kirjattiin."))
             return redirect("families:detail", pk=family.pk)
     return _form_page(
@@ -321,13 +321,13 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConsentWithdrawForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         try:
-            services.consent_withdraw(
-                actor=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"]
-            )
+            with form.submission():
+                services.consent_withdraw(
+                    actor=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"]
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            form.consume_token()
             messages.success(request, _("Suostumuksen peruminen kirjattiin."))
             return redirect("families:detail", pk=family.pk)
     return _form_page(
@@ -358,20 +358,22 @@ def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data.get("backdating_reason", "")
         try:
-            enrollment = services.enrollment_create(
-                actor=request.user,
-                programme=form.cleaned_data["programme"],
-                family=family,
-                enrolled_on=form.cleaned_data["enrolled_on"],
-                children=form.cleaned_data["children"],
-                referral=family.referrals.filter(programme=form.cleaned_data["programme"], status="pending").first(),
-                backdating_approved_by=request.user if may_approve and reason else None,
-                backdating_reason=reason,
-            )
+            with form.submission():
+                enrollment = services.enrollment_create(
+                    actor=request.user,
+                    programme=form.cleaned_data["programme"],
+                    family=family,
+                    enrolled_on=form.cleaned_data["enrolled_on"],
+                    children=form.cleaned_data["children"],
+                    referral=family.referrals.filter(
+                        programme=form.cleaned_data["programme"], status="pending"
+                    ).first(),
+                    backdating_approved_by=request.user if may_approve and reason else None,
+                    backdating_reason=reason,
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            form.consume_token()
             messages.success(
                 request,
                 _("Perhe otettiin mukaan ohjelmaan (%(status)s).") % {"status": enrollment.get_status_display()},
@@ -406,13 +408,13 @@ def enrollment_activate(request: HttpRequest, pk: int) -> HttpResponse:
     form = EnrollmentActivateForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         try:
-            services.enrollment_activate(
-                actor=request.user, enrollment=enrollment, activated_on=form.cleaned_data["activated_on"]
-            )
+            with form.submission():
+                services.enrollment_activate(
+                    actor=request.user, enrollment=enrollment, activated_on=form.cleaned_data["activated_on"]
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            form.consume_token()
             messages.success(request, _("Perhe siirtyi jonosta mukaan ohjelmaan."))
             return redirect("families:detail", pk=family.pk)
     return _form_page(
@@ -436,17 +438,17 @@ def enrollment_exit(request: HttpRequest, pk: int) -> HttpResponse:
     form = EnrollmentExitForm(request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         try:
-            services.enrollment_exit(
-                actor=request.user,
-                enrollment=enrollment,
-                exit_date=form.cleaned_data["exit_date"],
-                reason=form.cleaned_data["reason"],
-                note=form.cleaned_data["note"],
-            )
+            with form.submission():
+                services.enrollment_exit(
+                    actor=request.user,
+                    enrollment=enrollment,
+                    exit_date=form.cleaned_data["exit_date"],
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            form.consume_token()
             messages.success(request, _("Osallistuminen päätettiin."))
             return redirect("families:detail", pk=family.pk)
     return _form_page(

@@ -247,6 +247,13 @@ class OutcomeObservation(models.Model):
     source = models.CharField(_("lähde"), max_length=32, choices=ObservationSource.choices)
     voided_at = models.DateTimeField(_("mitätöity"), null=True, blank=True)
     void_reason = models.TextField(_("mitätöinnin syy"), blank=True)
+    external_id = models.CharField(
+        _("lähdejärjestelmän tunniste"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("Havainnon tunniste lähdejärjestelmässä, jos sillä on sellainen."),
+    )
     recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -271,6 +278,14 @@ class OutcomeObservation(models.Model):
             models.CheckConstraint(
                 condition=Q(voided_at__isnull=True) | ~Q(void_reason=""), name="observation_void_has_reason"
             ),
+            # The natural key: the same observation cannot be recorded twice (double submissions, repeated
+            # imports). external_id is "" when the source has no id of its own, never NULL (NULLs never clash).
+            # A voided observation no longer holds its key, so the right one can be recorded in its place.
+            models.UniqueConstraint(
+                fields=["child", "metric", "period_start", "period_end", "source", "external_id"],
+                condition=Q(voided_at__isnull=True),
+                name="observation_natural_key",
+            ),
         ]
         indexes = [
             models.Index(fields=["metric", "period_start"]),
@@ -279,3 +294,56 @@ class OutcomeObservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric.code} {self.period_start}–{self.period_end}: {self.value}"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Jonossa")
+    RUNNING = "running", _("Käynnissä")
+    DONE = "done", _("Tuotu")
+    REFUSED = "refused", _("Hylätty")
+    FAILED = "failed", _("Epäonnistui")
+
+
+class ObservationImport(models.Model):
+    """A large observation import run in the background (all or nothing, like a small one), with its report.
+
+    The checked rows wait in `rows` only until the job has run; then they are cleared (they hold identity codes).
+    """
+
+    programme = models.ForeignKey(
+        "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("tuoja"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("tila"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    row_count = models.PositiveIntegerField(_("rivejä"))
+    rows = models.JSONField(_("rivit"), default=list, blank=True)
+    imported = models.PositiveIntegerField(_("tuotu"), default=0)
+    errors = models.JSONField(_("virheelliset rivit"), default=list, blank=True)
+    failure = models.CharField(_("virhe"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("pyydetty"), auto_now_add=True)
+    started_at = models.DateTimeField(_("aloitettu"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("valmistui"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("tulostietojen tuonti")
+        verbose_name_plural = _("tulostietojen tuonnit")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running"], finished_at__isnull=True)
+                | Q(status__in=["done", "refused", "failed"], finished_at__isnull=False),
+                name="observation_import_finished_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(imported__gt=0), name="observation_import_done_imported_rows"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id} {self.created_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.REFUSED, ImportStatus.FAILED)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.db.models import Count, QuerySet
+from django.http import Http404
 
 from families.models import Enrollment, EnrollmentStatus, Family
 from programs.models import Service
 from sibcase.models import Role, User
 
-from .models import OutcomeMetric, ServiceEpisode
+from .models import ObservationImport, OutcomeMetric, ServiceEpisode
 
 
 def episodes_for_family(*, family: Family, provider_id: int | None = None) -> list[ServiceEpisode]:
@@ -47,3 +48,14 @@ def services_for_user(*, user: User, family: Family) -> QuerySet[Service]:
 
 def metrics_for_family(*, family: Family) -> QuerySet[OutcomeMetric]:
     return OutcomeMetric.objects.filter(programme__enrollments__family=family).select_related("programme").distinct()
+
+
+def observation_import_get_for_user(*, user: User, pk: int) -> ObservationImport:
+    """A background import: its requester and admins see it; anyone else gets 404, as for a missing one."""
+    jobs = ObservationImport.objects.select_related("programme")
+    if not (user.is_superuser or user.role == Role.ADMIN):
+        jobs = jobs.filter(requested_by=user)
+    job = jobs.filter(pk=pk).first()
+    if job is None:
+        raise Http404
+    return job

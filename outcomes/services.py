@@ -6,25 +6,31 @@ None of these depends on the enrollment window: families enrolled before a cutof
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from families.identity import normalize_identity_code, validate_identity_code
 from families.models import Child, Enrollment, EnrollmentStatus, Family
+from families.selectors import families_visible_to
 from programs.models import Programme, Service
 from sibcase.audit import audit_record
+from sibcase.db import violated_constraint
 from sibcase.errors import DomainError, Problem
 from sibcase.models import User
+from sibcase.outbox import outbox_enqueue
 
 from .models import (
     EpisodeStatus,
+    ImportStatus,
     MetricUnitCost,
+    ObservationImport,
     ObservationSource,
     OutcomeMetric,
     OutcomeObservation,
@@ -139,6 +145,16 @@ def visit_create(
     return visit
 
 
+NATURAL_KEY_CONSTRAINT = "observation_natural_key"
+
+
+def _duplicate_observation() -> Problem:
+    return Problem(
+        "duplicate",
+        _("Sama havainto on jo kirjattu (lapsi, mittari, jakso, lähde ja lähdejärjestelmän tunniste)."),
+    )
+
+
 def observation_create(
     *,
     actor: User | None,
@@ -148,8 +164,12 @@ def observation_create(
     period_end: datetime.date | None,
     value: Decimal,
     source: str,
+    external_id: str = "",
 ) -> OutcomeObservation:
+    """One observation. The same one (child, metric, period, source, external id) twice is refused, also when
+    both arrive at the same moment: the database's natural-key constraint decides, and the loser is told."""
     period_end = period_end or period_start
+    external_id = external_id.strip()
     _check_range(period_start, period_end, start_field="period_start", end_field="period_end")
     if value < 0:
         raise DomainError(Problem("negative_value", _("Arvo ei voi olla negatiivinen.")), field_name="value")
@@ -164,18 +184,25 @@ def observation_create(
         period_end=period_end,
         value=value,
         source=source,
+        external_id=external_id,
         recorded_by=actor,
     )
-    observation.full_clean()
+    # The natural key is checked by the insert itself (below), not by a read that a parallel request could pass.
+    observation.full_clean(validate_constraints=False)
     observation._history_user = actor
-    with transaction.atomic():
-        observation.save()
-        audit_record(
-            actor=actor,
-            event_type="observation.created",
-            obj=observation,
-            new={"metric": metric.code, "value": value, "period_start": period_start},
-        )
+    try:
+        with transaction.atomic():
+            observation.save()
+            audit_record(
+                actor=actor,
+                event_type="observation.created",
+                obj=observation,
+                new={"metric": metric.code, "value": value, "period_start": period_start},
+            )
+    except IntegrityError as exc:
+        if violated_constraint(exc) not in (None, NATURAL_KEY_CONSTRAINT):
+            raise
+        raise DomainError(_duplicate_observation()) from None
     return observation
 
 
@@ -275,7 +302,9 @@ def unit_cost_record(
         return existing
 
 
-IMPORT_FIELDS = ("identity_code", "metric", "period_start", "period_end", "value", "source")
+IMPORT_FIELDS = ("identity_code", "metric", "period_start", "period_end", "value", "source", "external_id")
+EXTRA_FIELDS = "_extra_fields"  # a CSV row's fields beyond the header (a key no column can have)
+EXTERNAL_ID_MAX_LENGTH = OutcomeObservation._meta.get_field("external_id").max_length
 MAX_VALUE = Decimal("9999999999.99")
 
 
@@ -303,112 +332,195 @@ class ImportReport:
 
 
 def observations_import(
-    *, actor: User | None, programme: Programme, rows: list[dict[str, str]], children: QuerySet[Child]
+    *, actor: User | None, programme: Programme, rows: list, children: QuerySet[Child]
 ) -> ImportReport:
     """A register extract of outcome observations: every row is checked, and one bad row imports nothing.
 
-    Rows carry identity_code, metric (code), period_start, period_end (optional), value and source (optional,
-    default register extract). `children` is the caller's visible scope: a code outside it reads as unknown.
-    A fixed number of queries whatever the number of rows; one audit record for the whole import.
+    Rows carry identity_code, metric (code), period_start, period_end (optional), value, source (optional,
+    default register extract) and external_id (optional: the source system's id of the row). Dates are
+    YYYY-MM-DD or d.m.yyyy, values may use a decimal comma. `children` is the caller's visible scope: a code
+    outside it reads as unknown. A row repeating a stored observation (the natural key: child, metric, period,
+    source, external id) is refused, also when the same file is being imported in parallel: the insert waits
+    for the other import and then reports which rows it stored. A fixed number of queries whatever the number
+    of rows; one audit record for the whole import.
     """
+    mappings = [row for row in rows if isinstance(row, dict)]
     metrics = {metric.code: metric for metric in OutcomeMetric.objects.filter(programme=programme)}
-    codes = {normalize_identity_code(str(row.get("identity_code") or "")) for row in rows}
+    codes = {normalize_identity_code(_text(row.get("identity_code"))) for row in mappings}
     child_ids = dict(children.filter(identity_code__in=codes).values_list("identity_code", "pk"))
     enrolled = set(
         Enrollment.objects.filter(programme=programme, children__in=child_ids.values()).values_list(
             "children", flat=True
         )
     )
-    existing = set(
-        OutcomeObservation.objects.filter(metric__programme=programme, child_id__in=child_ids.values()).values_list(
-            "metric_id", "child_id", "period_start", "period_end"
-        )
-    )
+    existing = _stored_keys(programme, child_ids.values())
     reports: list[ImportRowReport] = []
     observations: list[OutcomeObservation] = []
+    keys: list[tuple] = []
     seen: set[tuple] = set()
     for number, row in enumerate(rows, start=1):
         report = ImportRowReport(row=number)
         reports.append(report)
-        if not isinstance(row, dict):
-            report.add("row", "invalid_row", _("Rivi ei ole kenttien joukko."))
+        observation = _import_row(report, row, metrics=metrics, child_ids=child_ids, enrolled=enrolled)
+        if observation is None:
             continue
-        unknown = sorted(set(row) - set(IMPORT_FIELDS))
-        if unknown:
-            report.add("row", "unknown_field", _("Tuntemattomat sarakkeet: %(names)s") % {"names": ", ".join(unknown)})
-        code = normalize_identity_code(str(row.get("identity_code") or ""))
-        child_id = None
-        try:
-            validate_identity_code(code)
-        except ValidationError as exc:
-            report.add("identity_code", exc.code or "invalid", exc.messages[0])
-        else:
-            child_id = child_ids.get(code)
-            if child_id is None:
-                report.add("identity_code", "unknown_child", _("Henkilötunnuksella ei löydy lasta."))
-            elif child_id not in enrolled:
-                report.add("identity_code", "child_not_in_programme", _("Lapsi ei ole mukana ohjelmassa."))
-        metric = metrics.get(str(row.get("metric") or "").strip())
-        if metric is None:
-            report.add("metric", "unknown_metric", _("Ohjelmalla ei ole tällä tunnuksella mittaria."))
-        start = _import_date(report, row, "period_start", required=True)
-        end = _import_date(report, row, "period_end", required=False) or start
-        if start and end:
-            try:  # the same date rule as a single observation
-                _check_range(start, end, start_field="period_start", end_field="period_end")
-            except DomainError as exc:
-                for problem in exc.problems:
-                    report.add(exc.field_name, problem.code, problem.message)
-        value = _import_value(report, row)
-        source = str(row.get("source") or ObservationSource.REGISTER_EXTRACT).strip()
-        if source not in ObservationSource.values:
-            report.add("source", "invalid_source", _("Tuntematon lähde."))
-        if not report.ok:
-            continue
-        key = (metric.pk, child_id, start, end)
+        key = _natural_key(observation)
         if key in existing or key in seen:
-            report.add("row", "duplicate", _("Sama havainto on jo kirjattu (mittari, lapsi ja jakso)."))
+            report.add("row", "duplicate", _duplicate_observation().message)
             continue
         seen.add(key)
-        observations.append(
-            OutcomeObservation(
-                metric=metric,
-                child_id=child_id,
-                period_start=start,
-                period_end=end,
-                value=value,
-                source=source,
-                recorded_by=actor,
-            )
-        )
+        observation.recorded_by = actor
+        observations.append(observation)
+        keys.append(key)
     if any(not report.ok for report in reports) or not rows:
         return ImportReport(rows=reports, imported=0)
-    with transaction.atomic():
-        OutcomeObservation.objects.bulk_create(observations, batch_size=5000)
-        audit_record(
-            actor=actor,
-            event_type="observations.imported",
-            obj=programme,
-            new={"rows": len(observations)},
-        )
+    try:
+        with transaction.atomic():
+            OutcomeObservation.objects.bulk_create(observations, batch_size=5000)
+            audit_record(
+                actor=actor,
+                event_type="observations.imported",
+                obj=programme,
+                new={"rows": len(observations)},
+            )
+    except IntegrityError as exc:
+        # Another import stored some of these rows after they were checked: the insert waited for it to
+        # commit and then hit the natural key. Nothing of this import is stored; name the rows now stored.
+        if violated_constraint(exc) not in (None, NATURAL_KEY_CONSTRAINT):
+            raise
+        stored = _stored_keys(programme, child_ids.values())
+        ok_reports = [report for report in reports if report.ok]
+        for report, key in zip(ok_reports, keys, strict=True):
+            if key in stored:
+                report.add("row", "duplicate", _duplicate_observation().message)
+        if all(report.ok for report in reports):
+            raise DomainError(_duplicate_observation()) from None
+        return ImportReport(rows=reports, imported=0)
     return ImportReport(rows=reports, imported=len(observations))
 
 
+def _stored_keys(programme: Programme, child_ids) -> set[tuple]:
+    return set(
+        OutcomeObservation.objects.filter(metric__programme=programme, child_id__in=list(child_ids)).values_list(
+            "metric_id", "child_id", "period_start", "period_end", "source", "external_id"
+        )
+    )
+
+
+def _natural_key(observation: OutcomeObservation) -> tuple:
+    return (
+        observation.metric_id,
+        observation.child_id,
+        observation.period_start,
+        observation.period_end,
+        observation.source,
+        observation.external_id,
+    )
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _import_row(
+    report: ImportRowReport, row, *, metrics: dict, child_ids: dict, enrolled: set
+) -> OutcomeObservation | None:
+    """One row checked: an unsaved observation, or None with the row's problems added to its report."""
+    if not isinstance(row, dict):
+        report.add("row", "invalid_row", _("Rivi ei ole kenttien joukko."))
+        return None
+    if EXTRA_FIELDS in row or None in row:  # the CSV reader puts the fields beyond the header there
+        report.add(
+            "row",
+            "extra_fields",
+            _(
+                "Rivillä on enemmän kenttiä kuin otsikkorivillä. Jos arvossa on desimaalipilkku, käytä "
+                "puolipistettä erottimena tai lainausmerkkejä arvon ympärillä."
+            ),
+        )
+        return None
+    unknown = sorted(str(name) for name in set(row) - set(IMPORT_FIELDS))
+    if unknown:
+        report.add("row", "unknown_field", _("Tuntemattomat sarakkeet: %(names)s") % {"names": ", ".join(unknown)})
+    for name in IMPORT_FIELDS:
+        if name in row and not (row[name] is None or isinstance(row[name], str | int | float)):
+            report.add(name, "invalid_type", _("Arvon on oltava teksti tai luku."))
+        elif isinstance(row.get(name), str) and "\x00" in row[name]:  # PostgreSQL text cannot hold NUL
+            report.add(name, "invalid_character", _("Arvossa on kielletty merkki (NUL)."))
+    if not report.ok:
+        return None
+    code = normalize_identity_code(_text(row.get("identity_code")))
+    child_id = None
+    try:
+        validate_identity_code(code)
+    except ValidationError as exc:
+        report.add("identity_code", exc.code or "invalid", exc.messages[0])
+    else:
+        child_id = child_ids.get(code)
+        if child_id is None:
+            report.add("identity_code", "unknown_child", _("Henkilötunnuksella ei löydy lasta."))
+        elif child_id not in enrolled:
+            report.add("identity_code", "child_not_in_programme", _("Lapsi ei ole mukana ohjelmassa."))
+    metric = metrics.get(_text(row.get("metric")))
+    if metric is None:
+        report.add("metric", "unknown_metric", _("Ohjelmalla ei ole tällä tunnuksella mittaria."))
+    start = _import_date(report, row, "period_start", required=True)
+    end = _import_date(report, row, "period_end", required=False) or start
+    if start and end:
+        try:  # the same date rule as a single observation
+            _check_range(start, end, start_field="period_start", end_field="period_end")
+        except DomainError as exc:
+            for problem in exc.problems:
+                report.add(exc.field_name, problem.code, problem.message)
+    value = _import_value(report, row)
+    source = _text(row.get("source")) or ObservationSource.REGISTER_EXTRACT
+    if source not in ObservationSource.values:
+        report.add("source", "invalid_source", _("Tuntematon lähde."))
+    external_id = _text(row.get("external_id"))
+    if len(external_id) > EXTERNAL_ID_MAX_LENGTH:
+        report.add(
+            "external_id",
+            "too_long",
+            _("Tunniste on liian pitkä (enintään %(n)s merkkiä).") % {"n": EXTERNAL_ID_MAX_LENGTH},
+        )
+    if not report.ok:
+        return None
+    return OutcomeObservation(
+        metric=metric,
+        child_id=child_id,
+        period_start=start,
+        period_end=end,
+        value=value,
+        source=source,
+        external_id=external_id,
+    )
+
+
+_FINNISH_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
 def _import_date(report: ImportRowReport, row: dict, name: str, *, required: bool) -> datetime.date | None:
-    raw = str(row.get(name) or "").strip()
+    raw = _text(row.get(name))
     if not raw:
         if required:
             report.add(name, "required", _("Päivämäärä puuttuu."))
         return None
+    finnish = _FINNISH_DATE.fullmatch(raw)
     try:
+        if finnish:  # d.m.yyyy, as Finnish spreadsheets write dates
+            day, month, year = (int(part) for part in finnish.groups())
+            return datetime.date(year, month, day)
         return datetime.date.fromisoformat(raw)
     except ValueError:
-        report.add(name, "invalid_date", _("Päivämäärän muoto on VVVV-KK-PP."))
+        report.add(name, "invalid_date", _("Päivämäärän muoto on VVVV-KK-PP tai P.K.VVVV."))
         return None
 
 
 def _import_value(report: ImportRowReport, row: dict) -> Decimal | None:
-    raw = str(row.get("value") if row.get("value") is not None else "").strip().replace(",", ".")
+    # A decimal comma and spaces between thousands, as Finnish spreadsheets write numbers.
+    raw = _text(row.get("value")).replace(",", ".")
+    for space in (" ", "\u00a0", "\u202f"):
+        raw = raw.replace(space, "")
     try:
         value = Decimal(raw)
     except InvalidOperation:
@@ -418,3 +530,75 @@ def _import_value(report: ImportRowReport, row: dict) -> Decimal | None:
         report.add("value", "invalid_value", _("Arvon on oltava ei-negatiivinen luku, enintään kaksi desimaalia."))
         return None
     return value
+
+
+IMPORT_TASK = "outcomes.run_observation_import"
+
+
+def observation_import_queue(*, actor: User, programme: Programme, rows: list) -> ObservationImport:
+    """Record a large import and hand it to the worker (through the outbox: a broker outage only delays it)."""
+    with transaction.atomic():
+        job = ObservationImport.objects.create(programme=programme, requested_by=actor, row_count=len(rows), rows=rows)
+        audit_record(actor=actor, event_type="observations.import_queued", obj=job, new={"rows": len(rows)})
+        outbox_enqueue(task_name=IMPORT_TASK, import_id=job.pk)
+    return job
+
+
+def observation_import_run(*, import_id: int) -> None:
+    """Run a queued import: the same all-or-nothing check and insert as a small one, then its report.
+
+    Safe to run twice (at-least-once delivery): the import and the job's result commit together, and a job that
+    has finished is left alone; one left `running` by a killed worker is run again when redelivered.
+    """
+    with transaction.atomic():
+        job = ObservationImport.objects.select_for_update().get(pk=import_id)
+        if job.finished:
+            return
+        job.status, job.started_at = ImportStatus.RUNNING, timezone.now()
+        job.save(update_fields=["status", "started_at"])
+    with transaction.atomic():
+        job = (
+            ObservationImport.objects.select_for_update().select_related("requested_by", "programme").get(pk=import_id)
+        )
+        if job.status != ImportStatus.RUNNING:
+            return
+        children = Child.objects.filter(family__in=families_visible_to(job.requested_by))
+        try:
+            report = observations_import(
+                actor=job.requested_by, programme=job.programme, rows=job.rows, children=children
+            )
+        except DomainError as exc:
+            errors = [{"row": 0, "errors": [{**p.as_dict(), "field": "file"} for p in exc.problems]}]
+            imported = 0
+        else:
+            errors = [{"row": r.row, "errors": r.errors} for r in report.error_rows]
+            imported = report.imported
+        job.status = ImportStatus.DONE if imported else ImportStatus.REFUSED
+        job.imported, job.errors, job.rows, job.finished_at = imported, errors, [], timezone.now()
+        job.save(update_fields=["status", "imported", "errors", "rows", "finished_at"])
+        audit_record(
+            actor=job.requested_by,
+            event_type=f"observations.import_{job.status}",
+            obj=job,
+            old={"status": ImportStatus.RUNNING},
+            new={"status": job.status, "imported": imported, "error_rows": len(errors)},
+        )
+
+
+def observation_import_fail(*, import_id: int, error: str) -> None:
+    """A bug or a lasting outage: the job is marked failed with the reason (nothing of it was imported)."""
+    with transaction.atomic():
+        job = ObservationImport.objects.select_for_update().get(pk=import_id)
+        if job.finished:
+            return
+        old = job.status
+        job.status, job.failure, job.rows, job.finished_at = ImportStatus.FAILED, error[:500], [], timezone.now()
+        job.save(update_fields=["status", "failure", "rows", "finished_at"])
+        audit_record(
+            actor=None,
+            event_type="observations.import_failed",
+            obj=job,
+            old={"status": old},
+            new={"status": job.status},
+            reason=job.failure,
+        )

@@ -18,7 +18,13 @@ from sibcase.permissions import CASEWORK_ROLES, require_role
 
 from . import services
 from .forms import AssessmentForm, EpisodeForm, ObservationForm, VisitForm
-from .selectors import enrollments_open_for_services, episodes_for_user, metrics_for_family, services_for_user
+from .selectors import (
+    enrollments_open_for_services,
+    episodes_for_user,
+    metrics_for_family,
+    observation_import_get_for_user,
+    services_for_user,
+)
 
 SERVICE_ROLES = CASEWORK_ROLES | {Role.PROVIDER_WORKER}
 
@@ -41,8 +47,7 @@ def _form_page(request, *, family, form, title: str, submit: str, purpose: str) 
     )
 
 
-def _saved(request, form, family, message: str) -> HttpResponse:
-    form.consume_token()
+def _saved(request, family, message: str) -> HttpResponse:
     messages.success(request, message)
     return redirect("families:detail", pk=family.pk)
 
@@ -56,18 +61,19 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = AssessmentForm(request.POST or None, family=family, request=request)
     if request.method == "POST" and form.is_valid():
         try:
-            services.assessment_create(
-                actor=request.user,
-                family=family,
-                child=form.cleaned_data["child"],
-                started_on=form.cleaned_data["started_on"],
-                completed_on=form.cleaned_data["completed_on"],
-                summary=form.cleaned_data["summary"],
-            )
+            with form.submission():
+                services.assessment_create(
+                    actor=request.user,
+                    family=family,
+                    child=form.cleaned_data["child"],
+                    started_on=form.cleaned_data["started_on"],
+                    completed_on=form.cleaned_data["completed_on"],
+                    summary=form.cleaned_data["summary"],
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return _saved(request, form, family, _("Palvelutarpeen arvio kirjattiin."))
+            return _saved(request, family, _("Palvelutarpeen arvio kirjattiin."))
     return _form_page(
         request,
         family=family,
@@ -93,18 +99,19 @@ def episode_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.episode_create(
-                actor=request.user,
-                enrollment=form.cleaned_data["enrollment"],
-                service=form.cleaned_data["service"],
-                child=form.cleaned_data["child"],
-                start_date=form.cleaned_data["start_date"],
-                end_date=form.cleaned_data["end_date"],
-            )
+            with form.submission():
+                services.episode_create(
+                    actor=request.user,
+                    enrollment=form.cleaned_data["enrollment"],
+                    service=form.cleaned_data["service"],
+                    child=form.cleaned_data["child"],
+                    start_date=form.cleaned_data["start_date"],
+                    end_date=form.cleaned_data["end_date"],
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return _saved(request, form, family, _("Palvelujakso kirjattiin."))
+            return _saved(request, family, _("Palvelujakso kirjattiin."))
     return _form_page(
         request,
         family=family,
@@ -126,19 +133,20 @@ def observation_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.observation_create(
-                actor=request.user,
-                metric=form.cleaned_data["metric"],
-                child=form.cleaned_data["child"],
-                period_start=form.cleaned_data["period_start"],
-                period_end=form.cleaned_data["period_end"],
-                value=form.cleaned_data["value"],
-                source=form.cleaned_data["source"],
-            )
+            with form.submission():
+                services.observation_create(
+                    actor=request.user,
+                    metric=form.cleaned_data["metric"],
+                    child=form.cleaned_data["child"],
+                    period_start=form.cleaned_data["period_start"],
+                    period_end=form.cleaned_data["period_end"],
+                    value=form.cleaned_data["value"],
+                    source=form.cleaned_data["source"],
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return _saved(request, form, family, _("Tulostieto kirjattiin."))
+            return _saved(request, family, _("Tulostieto kirjattiin."))
     return _form_page(
         request,
         family=family,
@@ -160,17 +168,18 @@ def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.visit_create(
-                actor=request.user,
-                episode=form.cleaned_data["episode"],
-                visited_on=form.cleaned_data["visited_on"],
-                duration_minutes=form.cleaned_data["duration_minutes"],
-                note=form.cleaned_data["note"],
-            )
+            with form.submission():
+                services.visit_create(
+                    actor=request.user,
+                    episode=form.cleaned_data["episode"],
+                    visited_on=form.cleaned_data["visited_on"],
+                    duration_minutes=form.cleaned_data["duration_minutes"],
+                    note=form.cleaned_data["note"],
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return _saved(request, form, family, _("Tapaaminen kirjattiin."))
+            return _saved(request, family, _("Tapaaminen kirjattiin."))
     return _form_page(
         request,
         family=family,
@@ -179,3 +188,15 @@ def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
         submit=_("Tallenna"),
         purpose="tapaamisen kirjaus",
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def import_status(request: HttpRequest, import_id: int) -> HttpResponse:
+    """A background observation import: its status and, once finished, the report of every bad row.
+
+    Not a family page (the id is a job's), so the family access sweep leaves it out; only the requester and
+    admins see a job, anyone else gets 404 (tests/api/test_observation_import_jobs.py)."""
+    require_role(request.user, {Role.COORDINATOR, Role.ADMIN})
+    job = observation_import_get_for_user(user=request.user, pk=import_id)
+    return render(request, "outcomes/import_status.html", {"job": job})

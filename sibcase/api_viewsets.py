@@ -4,17 +4,19 @@ handler) while its own viewsets are still loading."""
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from .api import AccessLoggedReads, HasRole
+from .api import AccessLoggedReads, HasRole, IdempotentPosts
 
 
 class PersonalRecordViewSet(
+    IdempotentPosts,
     AccessLoggedReads,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """List, read and create records about people: role-checked by `roles` / `write_roles`, reads access-logged."""
+    """List, read and create records about people: role-checked by `roles` / `write_roles`, reads access-logged,
+    every POST (create and actions) idempotent under an `Idempotency-Key` header."""
 
     permission_classes = [HasRole]
 

@@ -253,3 +253,46 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} ({self.get_status_display()})"
+
+
+class UsedFormToken(models.Model):
+    """A one-time form token that has been spent: the row is inserted in the same transaction as the save it
+    allows, and the primary key makes a second insert of the same token impossible (double submissions)."""
+
+    token = models.CharField(_("tunniste"), max_length=64, primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("käyttäjä"), on_delete=models.CASCADE, related_name="+"
+    )
+    used_at = models.DateTimeField(_("käytetty"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("käytetty lomaketunniste")
+        verbose_name_plural = _("käytetyt lomaketunnisteet")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.used_at:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(models.Model):
+    """An API POST's Idempotency-Key with the first answer given to it, replayed to repeats of the same request.
+
+    The row is inserted in the same transaction as the request's writes, so a second request with the same key
+    waits on the unique index until the first one commits (and then replays its answer) or rolls back.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("käyttäjä"), on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(_("avain"), max_length=255)
+    request_hash = models.CharField(_("pyynnön tiiviste"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("vastauksen tila"), null=True, blank=True)
+    response_body = models.JSONField(_("vastaus"), null=True, blank=True)
+    created_at = models.DateTimeField(_("luotu"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("toistoavain")
+        verbose_name_plural = _("toistoavaimet")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key}"

@@ -171,3 +171,126 @@ def test_a_large_extract_imports_with_a_fixed_number_of_queries(
 def test_social_workers_cannot_bulk_import(api, social_worker, programme):
     api.force_authenticate(social_worker)
     assert api.post(_url(programme), {"rows": [{}]}, format="json").status_code == 403
+
+
+def _file(content: bytes, name: str = "extract.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def _refusal(response) -> list[tuple]:
+    """(row, field, code) of every problem in an import refusal."""
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "import_refused"
+    assert body["imported"] == 0
+    return [(row["row"], error["field"], error["code"]) for row in body["errors"] for error in row["errors"]]
+
+
+def test_a_csv_without_a_detectable_delimiter_is_a_400_naming_the_header(api, coordinator, programme, children):
+    api.force_authenticate(coordinator)
+    content = b"identity_code metric period_start value\nA B C D\n"
+    response = api.post(_url(programme), {"file": _file(content)}, format="multipart")
+    assert _refusal(response) == [(0, "header", "unknown_columns")]
+    assert not OutcomeObservation.objects.exists()
+
+
+def test_a_row_with_an_extra_field_is_a_400_naming_the_row(api, coordinator, programme, children, metric):
+    api.force_authenticate(coordinator)
+    rows = [
+        f"{children[0].identity_code},{metric.code},2024-03-01,,2,",
+        f"{children[1].identity_code},{metric.code},2024-03-01,,2,,surplus",
+    ]
+    response = api.post(_url(programme), {"file": _csv(rows)}, format="multipart")
+    assert _refusal(response) == [(2, "row", "extra_fields")]
+    assert not OutcomeObservation.objects.exists()
+
+
+def test_decimal_commas_in_a_comma_separated_file_are_a_400_per_row(api, coordinator, programme, children, metric):
+    api.force_authenticate(coordinator)
+    rows = [f"{child.identity_code},{metric.code},2024-03-01,,1,5,register_extract" for child in children[:2]]
+    response = api.post(_url(programme), {"file": _csv(rows)}, format="multipart")
+    assert _refusal(response) == [(1, "row", "extra_fields"), (2, "row", "extra_fields")]
+
+
+def test_json_rows_that_are_strings_are_a_400_per_row(api, coordinator, programme, children):
+    api.force_authenticate(coordinator)
+    response = api.post(_url(programme), {"rows": ["identity_code", "x"]}, format="json")
+    assert _refusal(response) == [(1, "row", "invalid_row"), (2, "row", "invalid_row")]
+
+
+def test_json_values_that_are_objects_are_a_400_per_field(api, coordinator, programme, children, metric):
+    api.force_authenticate(coordinator)
+    row = {"identity_code": children[0].identity_code, "metric": metric.code, "period_start": "2024-03-01"}
+    response = api.post(_url(programme), {"rows": [{**row, "value": {"a": [[1]]}}]}, format="json")
+    assert _refusal(response) == [(1, "value", "invalid_type")]
+
+
+def test_deeply_nested_json_is_a_400(api, coordinator, programme):
+    api.force_authenticate(coordinator)
+    body = '{"rows": [' + "[" * 100_000 + "]" * 100_000 + "]}"
+    response = api.post(_url(programme), body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+def test_a_finnish_spreadsheet_in_windows_1252_imports(api, coordinator, programme, children, metric):
+    api.force_authenticate(coordinator)
+    text = "identity_code;metric;period_start;period_end;value;source;external_id\r\n" + "".join(
+        f"{child.identity_code};{metric.code};1.3.2024;10.3.2024;1,5;register_extract;Hämeenlinna-{n}\r\n"
+        for n, child in enumerate(children)
+    )
+    response = api.post(_url(programme), {"file": _file(text.encode("cp1252"))}, format="multipart")
+    assert response.status_code == 201, response.json()
+    stored = OutcomeObservation.objects.order_by("external_id")
+    assert [(o.period_start, o.period_end, str(o.value), o.external_id) for o in stored] == [
+        (D(2024, 3, 1), D(2024, 3, 10), "1.50", f"Hämeenlinna-{n}") for n in range(3)
+    ]
+
+
+def test_a_finnish_spreadsheet_in_utf8_with_bom_imports(api, coordinator, programme, children, metric):
+    api.force_authenticate(coordinator)
+    text = "identity_code;metric;period_start;value\n" + "".join(
+        f"{child.identity_code};{metric.code};05.03.2024;2,25\n" for child in children
+    )
+    response = api.post(_url(programme), {"file": _file(text.encode("utf-8-sig"))}, format="multipart")
+    assert response.status_code == 201, response.json()
+    assert {str(o.value) for o in OutcomeObservation.objects.all()} == {"2.25"}
+
+
+def test_an_impossible_finnish_date_is_reported(api, coordinator, programme, children, metric):
+    api.force_authenticate(coordinator)
+    text = f"identity_code;metric;period_start;value\n{children[0].identity_code};{metric.code};31.2.2024;1\n"
+    response = api.post(_url(programme), {"file": _file(text.encode())}, format="multipart")
+    assert _refusal(response) == [(1, "period_start", "invalid_date")]
+
+
+def test_a_file_in_neither_utf8_nor_windows_1252_is_a_400(api, coordinator, programme):
+    api.force_authenticate(coordinator)
+    response = api.post(_url(programme), {"file": _file(b"identity_code\n\x81\x8d\n")}, format="multipart")
+    assert _refusal(response) == [(0, "file", "invalid_encoding")]
+
+
+def test_a_broken_csv_is_a_400_naming_the_row(api, coordinator, programme, children, metric):
+    api.force_authenticate(coordinator)
+    text = f'identity_code,metric,period_start,value\n{children[0].identity_code},{metric.code},"2024"-03-01,1\n'
+    response = api.post(_url(programme), {"file": _file(text.encode())}, format="multipart")
+    assert _refusal(response)[0][1:] == ("file", "invalid_csv")
+
+
+def test_the_same_observation_with_its_own_external_id_is_not_a_duplicate(
+    api, coordinator, programme, children, metric
+):
+    api.force_authenticate(coordinator)
+    row = {"identity_code": children[0].identity_code, "metric": metric.code, "period_start": "2024-03-01", "value": 1}
+    response = api.post(
+        _url(programme), {"rows": [{**row, "external_id": "A-1"}, {**row, "external_id": "A-2"}]}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert OutcomeObservation.objects.count() == 2
+
+
+def test_a_nul_character_in_a_json_value_is_reported_not_a_500(api, coordinator, programme, children, metric):
+    api.force_authenticate(coordinator)
+    row = {"identity_code": children[0].identity_code, "metric": metric.code, "period_start": "2024-03-01", "value": 1}
+    response = api.post(_url(programme), {"rows": [{**row, "external_id": "A\x00"}]}, format="json")
+    assert _refusal(response) == [(1, "external_id", "invalid_character")]

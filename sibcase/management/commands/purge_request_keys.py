@@ -1,0 +1,17 @@
+"""Delete expired idempotency keys (older than 24 h) and spent one-time form tokens (older than 24 h).
+
+Expired rows are already ignored; this only keeps the tables small. Run it daily (cron or a beat task)."""
+
+from django.core.management.base import BaseCommand
+
+from sibcase.api import idempotency_keys_purge
+from sibcase.forms import form_tokens_purge
+
+
+class Command(BaseCommand):
+    help = "Delete expired Idempotency-Key records and spent form tokens."
+
+    def handle(self, *args, **options):
+        keys = idempotency_keys_purge()
+        tokens = form_tokens_purge()
+        self.stdout.write(f"deleted {keys} idempotency key(s) and {tokens} form token(s)")
