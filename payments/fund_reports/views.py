@@ -13,8 +13,19 @@ from programs.models import Programme
 from sibcase.charts import bar_chart_svg
 from sibcase.permissions import FUND_REPORT_READERS, require_role
 
-from .exports import csv_bytes, report_pdf
+from .exports import (
+    csv_bytes,
+    lines_table,
+    overview_table,
+    report_pdf,
+    report_tables,
+    xlsx_bytes,
+    years_table,
+)
 from .selectors import fund_overview, fund_overview_totals, programme_report
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _programme(pk: int) -> Programme:
@@ -51,47 +62,16 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "fund/overview.html", {"rows": rows, "chart": chart, "totals": fund_overview_totals(rows)})
 
 
-OVERVIEW_HEADER = [
-    "programme",
-    "municipality",
-    "families",
-    "children",
-    "child_years",
-    "counterfactual_eur",
-    "actual_eur",
-    "savings_eur",
-    "paid_eur",
-    "approved_eur",
-    "pending_eur",
-    "total_cap_eur",
-    "episodes_by_provider",
-    "outcome_events_by_metric",
-]
-
-
 @login_required
 def overview_csv(request: HttpRequest) -> HttpResponse:
     require_role(request.user, FUND_REPORT_READERS)
-    rows = [
-        [
-            r.programme.name_fi,
-            r.programme.municipality.name_fi,
-            r.families,
-            r.children,
-            r.child_years,
-            r.counterfactual,
-            r.actual,
-            r.savings,
-            r.paid,
-            r.approved,
-            r.pending,
-            r.total_cap,
-            "; ".join(f"{k}: {v}" for k, v in r.episodes_by_provider.items()),
-            "; ".join(f"{k}: {v}" for k, v in r.events_by_metric.items()),
-        ]
-        for r in fund_overview()
-    ]
-    return _download(csv_bytes(OVERVIEW_HEADER, rows), "sibcase-fund-overview.csv", "text/csv; charset=utf-8")
+    return _download(csv_bytes(overview_table(fund_overview())), "sibcase-fund-overview.csv", CSV)
+
+
+@login_required
+def overview_xlsx(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, FUND_REPORT_READERS)
+    return _download(xlsx_bytes([overview_table(fund_overview())]), "sibcase-fund-overview.xlsx", XLSX)
 
 
 @login_required
@@ -134,48 +114,29 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def programme_years_csv(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, FUND_REPORT_READERS)
     report = programme_report(programme=_programme(pk))
-    header = ["year", "kind", "status", "child_years", "counterfactual_eur", "actual_eur", "savings_eur"]
-    header += ["payable_eur", "cumulative_eur", "pessimistic_eur", "optimistic_eur"]
-    rows = [
-        [
-            r.year,
-            "projection" if r.projected else "statement",
-            r.status,
-            r.child_years,
-            r.counterfactual,
-            r.actual,
-            r.savings,
-            r.payable,
-            r.cumulative,
-            r.low,
-            r.high,
-        ]
-        for r in report.years
-    ]
-    return _download(csv_bytes(header, rows), f"sibcase-{report.programme.code}-years.csv", "text/csv; charset=utf-8")
+    if report.suppressed:
+        raise Http404
+    return _download(csv_bytes(years_table(report)), f"sibcase-{report.programme.code}-years.csv", CSV)
 
 
 @login_required
 def programme_statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, FUND_REPORT_READERS)
     report = programme_report(programme=_programme(pk), year=_year(request))
-    statement = report.statement
-    if statement is None:
+    if report.statement is None or report.suppressed:
         raise Http404
-    header = ["metric", "unit_cost_valid_from", "observations", "quantity", "unit_cost_eur", "amount_eur"]
-    rows = [
-        [
-            line.metric.code if line.metric else line.description,
-            line.unit_cost_valid_from,
-            report.line_counts.get(line.pk, ""),
-            line.quantity,
-            line.unit_cost,
-            line.amount,
-        ]
-        for line in statement.lines.select_related("metric")
-    ]
-    name = f"sibcase-{report.programme.code}-{statement.period_start.year}-statement.csv"
-    return _download(csv_bytes(header, rows), name, "text/csv; charset=utf-8")
+    name = f"sibcase-{report.programme.code}-{report.statement.period_start.year}-statement.csv"
+    return _download(csv_bytes(lines_table(report)), name, CSV)
+
+
+@login_required
+def programme_report_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, FUND_REPORT_READERS)
+    report = programme_report(programme=_programme(pk), year=_year(request))
+    if report.suppressed:
+        raise Http404
+    year = report.statement.period_start.year if report.statement else "all"
+    return _download(xlsx_bytes(report_tables(report)), f"sibcase-{report.programme.code}-{year}.xlsx", XLSX)
 
 
 @login_required
