@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
@@ -9,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from programs.models import Programme
+from programs.models import Fund, Programme
 from sibcase.charts import bar_chart_svg
 from sibcase.permissions import FUND_REPORT_READERS, require_role
 
@@ -22,6 +23,7 @@ from .exports import (
     xlsx_bytes,
     years_table,
 )
+from .indigo import indigo_errors, indigo_fund, indigo_project
 from .selectors import fund_overview, fund_overview_totals, programme_report
 
 CSV = "text/csv; charset=utf-8"
@@ -145,3 +147,19 @@ def programme_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     report = programme_report(programme=_programme(pk), year=_year(request))
     year = report.statement.period_start.year if report.statement else "all"
     return _download(report_pdf(report), f"sibcase-{report.programme.code}-{year}.pdf", "application/pdf")
+
+
+@login_required
+def indigo_export(request: HttpRequest) -> HttpResponse:
+    """The fund as one INDIGO project JSON file; refused (500 in the logs) rather than sent when it does not validate."""
+    require_role(request.user, FUND_REPORT_READERS)
+    try:
+        fund = indigo_fund(fund_id=int(request.GET["fund"]) if request.GET.get("fund", "").isdigit() else None)
+    except Fund.DoesNotExist:
+        raise Http404 from None
+    data = indigo_project(fund=fund)
+    errors = indigo_errors(data)
+    if errors:
+        raise ValueError("INDIGO export does not validate: " + "; ".join(errors[:5]))
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    return _download(content, "sibcase-indigo-project.json", "application/json")
