@@ -105,7 +105,8 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
             values = []
             for value, column in zip(row, table.columns, strict=True):
                 if column.kind in DECIMALS and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-                    values.append(value)
+                    # the figure as the other formats show it (child-years to one decimal, euros to cents)
+                    values.append(Decimal(value).quantize(Decimal(1).scaleb(-DECIMALS[column.kind])))
                 else:
                     values.append(csv_cell(value) if value not in (None, "") else None)
             sheet.append(values)
