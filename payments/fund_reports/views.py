@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from programs.models import Fund, Programme
-from sibcase.charts import bar_chart_svg
+from sibcase.charts import ACTUAL, FORECAST, bar_chart
 from sibcase.permissions import FUND_REPORT_READERS, require_role
 
 from .exports import (
@@ -55,11 +55,10 @@ def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
 def overview(request: HttpRequest) -> HttpResponse:
     require_role(request.user, FUND_REPORT_READERS)
     rows = fund_overview()
-    chart_data = [(r.programme.municipality.name, r.committed) for r in rows]
-    chart = bar_chart_svg(
+    chart = bar_chart(
         title=_("Hyväksytyt ja maksetut tulospalkkiot ohjelmittain (EUR)"),
-        description=_("Pylväs ohjelmaa kohden; samat luvut ovat taulukossa."),
-        data=chart_data,
+        description=_("Pylväs ohjelmaa kohden; piilotetut luvut merkitty katkoviivalla. Samat luvut ovat taulukossa."),
+        data=[(r.programme.municipality.name, r.committed) for r in rows],
     )
     return render(request, "fund/overview.html", {"rows": rows, "chart": chart, "totals": fund_overview_totals(rows)})
 
@@ -84,28 +83,32 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     counterfactual = [(str(r.year), r.counterfactual) for r in report.years if not r.projected]
     peak = max([float(v) for _, v in actual + counterfactual if isinstance(v, Decimal)], default=0)
     charts = {
-        "cumulative": bar_chart_svg(
+        "cumulative": bar_chart(
             title=_("Kertyneet tulospalkkiot vuosittain (EUR)"),
-            description=_("Hyväksytyt ja maksetut sekä ennustetut maksut kumulatiivisesti; kokonaiskatto: %(cap)s EUR.")
+            description=_(
+                "Hyväksytyt ja maksetut maksut kumulatiivisesti (yhtenäinen pylväs) ja ennuste (viivoitettu pylväs); "
+                "kokonaiskatto katkoviivana: %(cap)s EUR."
+            )
             % {"cap": report.total_cap if report.total_cap is not None else "–"},
-            data=[(str(r.year), r.cumulative) for r in report.years],
-            peak=float(report.total_cap) if report.total_cap else None,
+            data=[(str(r.year), r.cumulative, FORECAST if r.projected else ACTUAL) for r in report.years],
+            cap=report.total_cap,
+            cap_label=_("Kokonaiskatto"),
         ),
-        "counterfactual": bar_chart_svg(
+        "counterfactual": bar_chart(
             title=_("Vertailukustannus vuosittain (EUR)"),
             description=_("Odotettu kustannus ilman ohjelmaa; sama asteikko kuin toteutuneella."),
             data=counterfactual,
             peak=peak,
         ),
-        "actual": bar_chart_svg(
+        "actual": bar_chart(
             title=_("Toteutunut kustannus vuosittain (EUR)"),
             description=_("Korjaavien palvelujen toteutunut kustannus; sama asteikko kuin vertailukustannuksella."),
             data=actual,
             peak=peak,
         ),
-        "enrollments": bar_chart_svg(
+        "enrollments": bar_chart(
             title=_("Mukaan otetut perheet vuosittain"),
-            description=_("Alle viiden lukumääriä ei piirretä."),
+            description=_("Perheet ensimmäisen mukaantulovuoden mukaan; piilotetut luvut merkitty katkoviivalla."),
             data=[(str(y), n) for y, n in report.enrollments_by_year],
         ),
     }
