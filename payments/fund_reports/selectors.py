@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 
 from families.models import Enrollment, EnrollmentStatus
 from outcomes.models import OutcomeMetric, OutcomeObservation, ServiceEpisode
-from programs.models import Programme
+from programs.models import Fund, Programme
 from sibcase.money import round_cents
 
 from ..models import LineKind, PaymentStatement, PaymentStatementLine, PaymentTerms, StatementKind, StatementStatus
@@ -434,3 +434,78 @@ def _years(programme, by_year, children, terms, suppressed, hidden_ids) -> tuple
             row.hidden = True
         assumptions = {**assumptions, "savings_per_child_year": HIDDEN}
     return rows, assumptions
+
+
+@dataclass
+class FundDashboard:
+    """The figures a fund manager opens the app for, all aggregates under the same disclosure control."""
+
+    committed_capital: Decimal | None
+    paid: Decimal
+    approved: Decimal
+    pending: Decimal
+    total_caps: Decimal | None
+    children: int | str | None
+    children_target: int | None
+    projection: list[YearRow]  # per year over the shown programmes: actual to date, then the projection
+    projected_total: Decimal | None
+    projected_low: Decimal | None
+    projected_high: Decimal | None
+    programmes_left_out: int
+
+
+def fund_dashboard() -> FundDashboard:
+    """Totals over the programmes whose figures are shown; a suppressed programme is left out of every sum."""
+    rows = fund_overview()
+    shown = [row for row in rows if not row.suppressed]
+    totals = fund_overview_totals(rows)
+    capital = Fund.objects.aggregate(total=Sum("committed_capital"))["total"]
+    caps = [row.total_cap for row in shown]
+    cohorts = _cohort_counts()
+    cells = {row.programme.pk: cohorts.get(row.programme.pk, {"children": 0})["children"] for row in rows}
+    _, children = publish_group(cells, total=sum(cells.values()))
+    capacities = [row.programme.capacity for row in rows]
+    by_year: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    projected: dict[int, bool] = {}
+    for row in shown:
+        for year in programme_report(programme=row.programme).years:
+            if year.hidden or not isinstance(year.payable, Decimal):
+                continue
+            by_year[year.year]["payable"] += year.payable
+            by_year[year.year]["low"] += year.low if year.low is not None else year.payable
+            by_year[year.year]["high"] += year.high if year.high is not None else year.payable
+            projected[year.year] = projected.get(year.year, False) or year.projected
+    projection = []
+    cumulative = {"payable": ZERO, "low": ZERO, "high": ZERO}
+    for year in sorted(by_year):
+        for name in cumulative:
+            cumulative[name] += by_year[year][name]
+        projection.append(
+            YearRow(
+                year=year,
+                status="",
+                projected=projected[year],
+                child_years="",
+                counterfactual="",
+                actual="",
+                savings="",
+                payable=by_year[year]["payable"],
+                cumulative=cumulative["payable"],
+                low=cumulative["low"],
+                high=cumulative["high"],
+            )
+        )
+    return FundDashboard(
+        committed_capital=capital,
+        paid=totals["paid"],
+        approved=totals["approved"],
+        pending=totals["pending"],
+        total_caps=sum(caps, ZERO) if caps and all(cap is not None for cap in caps) else None,
+        children=children,
+        children_target=sum(capacities) if capacities and all(capacities) else None,
+        projection=projection,
+        projected_total=cumulative["payable"] if projection else None,
+        projected_low=cumulative["low"] if projection else None,
+        projected_high=cumulative["high"] if projection else None,
+        programmes_left_out=len(rows) - len(shown),
+    )

@@ -24,7 +24,7 @@ from .exports import (
     years_table,
 )
 from .indigo import indigo_errors, indigo_fund, indigo_project
-from .selectors import fund_overview, fund_overview_totals, programme_report
+from .selectors import fund_dashboard, fund_overview, fund_overview_totals, programme_report
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -166,3 +166,19 @@ def indigo_export(request: HttpRequest) -> HttpResponse:
         raise ValueError("INDIGO export does not validate: " + "; ".join(errors[:5]))
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     return _download(content, "sibcase-indigo-project.json", "application/json")
+
+
+def fund_manager_home_context() -> dict:
+    """The fund manager's home page figures and their chart (rendered by sibcase.views.home)."""
+    dashboard = fund_dashboard()
+    chart = None
+    if dashboard.projection:
+        chart = bar_chart(
+            title=_("Tulospalkkiot vuosittain: toteutunut ja ennuste (EUR)"),
+            description=_(
+                "Laskelmien maksut (yhtenäinen pylväs) ja ennuste (viivoitettu pylväs) kaikista näytetyistä ohjelmista."
+            ),
+            data=[(str(r.year), r.payable, FORECAST if r.projected else ACTUAL) for r in dashboard.projection],
+            height=200,
+        )
+    return {"fund_dashboard": dashboard, "fund_chart": chart}
