@@ -20,12 +20,16 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
 
+from sibcase.charts import FORECAST, HIDDEN_KIND, Chart
+
+from .charts import programme_charts
 from .selectors import ProgrammeFigures, ProgrammeReport
 
 NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
@@ -70,6 +74,11 @@ def csv_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def _typed(cell, column: Column) -> tuple:
+    """A cell and its kind: the column's, unless the cell carries its own as (value, kind)."""
+    return cell if isinstance(cell, tuple) else (cell, column.kind)
+
+
 def csv_bytes(table: Table) -> bytes:
     """Semicolon-separated, decimal comma in fi/sv, UTF-8 with a BOM so that Excel opens ä and ö intact."""
     out = io.StringIO()
@@ -77,7 +86,7 @@ def csv_bytes(table: Table) -> bytes:
     writer.writerow([csv_cell(column.header) for column in table.columns])
     for row in table.rows:
         writer.writerow(
-            [csv_cell(format_cell(cell, column.kind)) for cell, column in zip(row, table.columns, strict=True)]
+            [csv_cell(format_cell(*_typed(cell, column))) for cell, column in zip(row, table.columns, strict=True)]
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -103,20 +112,22 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
             cell.font = Font(bold=True)
         for row in table.rows:
             values = []
-            for value, column in zip(row, table.columns, strict=True):
-                if column.kind in DECIMALS and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            formats_of_row = []
+            for cell, column in zip(row, table.columns, strict=True):
+                value, kind = _typed(cell, column)
+                formats_of_row.append(XLSX_FORMATS.get(kind))
+                if kind in DECIMALS and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
                     # the figure as the other formats show it (child-years to one decimal, euros to cents)
-                    values.append(Decimal(value).quantize(Decimal(1).scaleb(-DECIMALS[column.kind])))
+                    values.append(Decimal(value).quantize(Decimal(1).scaleb(-DECIMALS[kind])))
                 else:
                     values.append(csv_cell(value) if value not in (None, "") else None)
             sheet.append(values)
-        for index, column in enumerate(table.columns, start=1):
-            letter = get_column_letter(index)
-            sheet.column_dimensions[letter].width = max(12, min(40, len(column.header) + 2))
-            if column.kind in XLSX_FORMATS:
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = XLSX_FORMATS[column.kind]
+            for cell, number_format in zip(sheet[sheet.max_row], formats_of_row, strict=True):
+                if number_format:
+                    cell.number_format = number_format
                     cell.alignment = Alignment(horizontal="right")
+        for index, column in enumerate(table.columns, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = max(12, min(40, len(column.header) + 2))
         sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -260,11 +271,46 @@ def enrollments_table(report: ProgrammeReport) -> Table:
     return table
 
 
+def scenario_table(report: ProgrammeReport) -> Table:
+    """The projection's assumptions and where each scenario ends at the follow-up end."""
+    a = report.assumptions
+    table = Table(_("Ennusteen oletukset ja skenaariot"), [Column(_("Oletus")), Column(_("Arvo"), MONEY)])
+    last = next((row for row in reversed(report.years) if row.projected), None)
+    table.rows = [
+        [_("Säästö lapsivuotta kohden (EUR)"), a["savings_per_child_year"]],
+        [_("Kohortti (lasta)"), (a["cohort_children"], COUNT)],
+        [_("Osuus säästöistä (%)"), a["share"] * 100 if a["share"] is not None else None],
+        [_("Pessimistinen kerroin"), a["pessimistic"]],
+        [_("Optimistinen kerroin"), a["optimistic"]],
+    ]
+    if last is not None:
+        low = _cumulative_scenario(report, "low")
+        high = _cumulative_scenario(report, "high")
+        table.rows += [
+            [_("Kertymä %(year)s, pessimistinen (EUR)") % {"year": last.year}, low],
+            [_("Kertymä %(year)s, perusura (EUR)") % {"year": last.year}, last.cumulative],
+            [_("Kertymä %(year)s, optimistinen (EUR)") % {"year": last.year}, high],
+        ]
+    return table
+
+
+def _cumulative_scenario(report: ProgrammeReport, name: str):
+    shown = [row for row in report.years if not row.projected and isinstance(row.cumulative, Decimal)]
+    total = shown[-1].cumulative if shown else Decimal("0.00")
+    for row in report.years:
+        if row.projected:
+            value = getattr(row, name)
+            if not isinstance(value, Decimal):
+                return value
+            total += value
+    return total
+
+
 def report_tables(report: ProgrammeReport) -> list[Table]:
     if report.suppressed:
         return []
     tables = [figures_table(report), lines_table(report)] if report.statement is not None else []
-    return [*tables, years_table(report), enrollments_table(report)]
+    return [*tables, years_table(report), scenario_table(report), enrollments_table(report)]
 
 
 # --- PDF -------------------------------------------------------------------------------------------------------
@@ -282,7 +328,7 @@ def _pdf_table(table: Table) -> PdfTable:
     rows = [[column.header for column in table.columns]]
     for row in table.rows:
         rows.append(
-            [format_cell(cell, column.kind, grouping=True) for cell, column in zip(row, table.columns, strict=True)]
+            [format_cell(*_typed(cell, column), grouping=True) for cell, column in zip(row, table.columns, strict=True)]
         )
     return PdfTable(rows, hAlign="LEFT", style=grid, repeatRows=1)
 
@@ -330,9 +376,110 @@ def report_pdf(report: ProgrammeReport) -> bytes:
     for table in report_tables(report):
         story += [Paragraph(escape(table.title), styles["Heading3"]), _pdf_table(table), Spacer(1, 10)]
     if not report.suppressed:
+        for chart in programme_charts(report).values():
+            story += [
+                Paragraph(escape(chart.title), styles["Heading3"]),
+                Paragraph(escape(chart.description), styles["Normal"]),
+                pdf_chart(chart),
+                Spacer(1, 10),
+            ]
+    if not report.suppressed:
         story.append(Paragraph(escape(projection_note()), styles["Italic"]))
     doc.build(story)
     return buffer.getvalue()
+
+
+ACCENT = colors.HexColor("#00507a")
+MUTED = colors.HexColor("#4a4a4a")
+CAP = colors.HexColor("#a4001c")
+
+
+def pdf_chart(chart: Chart, *, width: float = 720, height: float = 200) -> Drawing:
+    """The same chart as the page's SVG, drawn with reportlab: solid actual bars, outlined hatched forecast bars,
+    dotted hidden markers labelled with their mark, and the cap as a dashed line, with a legend."""
+    drawing = Drawing(width, height)
+    left, bottom, top = 70, 24, 26
+    plot_w, plot_h = width - left - 10, height - bottom - top
+    numbers = [float(row.value) for row in chart.rows if isinstance(row.value, (int, Decimal))]
+    peak = max([*numbers, float(chart.cap) if chart.cap is not None else 0, 0]) or 1
+    step = plot_w / max(len(chart.rows), 1)
+    drawing.add(Line(left, bottom, width - 10, bottom, strokeColor=colors.black))
+    drawing.add(
+        String(
+            left - 4,
+            bottom + plot_h - 8,
+            format_cell(Decimal(peak), COUNT, grouping=True),
+            fontSize=7,
+            textAnchor="end",
+        )
+    )
+    drawing.add(String(left - 4, bottom, "0", fontSize=7, textAnchor="end"))
+    for index, row in enumerate(chart.rows):
+        x, bar_w = left + index * step + step * 0.1, step * 0.8
+        if row.kind == HIDDEN_KIND:
+            drawing.add(
+                Rect(
+                    x,
+                    bottom,
+                    bar_w,
+                    plot_h * 0.25,
+                    fillColor=colors.HexColor("#f1f5f8"),
+                    strokeColor=MUTED,
+                    strokeDashArray=[2, 2],
+                )
+            )
+            drawing.add(
+                String(x + bar_w / 2, bottom + plot_h * 0.25 + 3, str(row.value), fontSize=7, textAnchor="middle")
+            )
+        else:
+            value = float(row.value) if isinstance(row.value, (int, Decimal)) else 0.0
+            bar_h = plot_h * max(value, 0) / peak
+            if row.kind == FORECAST:
+                drawing.add(Rect(x, bottom, bar_w, bar_h, fillColor=colors.white, strokeColor=ACCENT, strokeWidth=1))
+                y = bottom + 4
+                while y < bottom + bar_h:
+                    drawing.add(
+                        Line(x, y, x + bar_w, min(y + bar_w, bottom + bar_h), strokeColor=ACCENT, strokeWidth=0.5)
+                    )
+                    y += 6
+            else:
+                drawing.add(Rect(x, bottom, bar_w, bar_h, fillColor=ACCENT, strokeColor=ACCENT))
+        if index % max(1, -(-len(chart.rows) // 14)) == 0:
+            drawing.add(String(x + bar_w / 2, bottom - 10, row.label, fontSize=7, textAnchor="middle"))
+    if chart.cap is not None:
+        y = bottom + plot_h * float(chart.cap) / peak
+        drawing.add(Line(left, y, width - 10, y, strokeColor=CAP, strokeWidth=1.5, strokeDashArray=[5, 3]))
+        drawing.add(
+            String(
+                width - 12,
+                y + 3,
+                f"{chart.cap_label} {format_cell(chart.cap, MONEY, grouping=True)}",
+                fontSize=7,
+                textAnchor="end",
+                fillColor=CAP,
+            )
+        )
+    x = left
+    kinds = {row.kind for row in chart.rows}
+    for kind, text in (
+        ("actual", _("toteutunut")),
+        (FORECAST, _("ennuste")),
+        (HIDDEN_KIND, _("piilotettu (<5 tai x)")),
+    ):
+        if kind not in kinds:
+            continue
+        swatch = {
+            "actual": {"fillColor": ACCENT, "strokeColor": ACCENT},
+            FORECAST: {"fillColor": colors.white, "strokeColor": ACCENT},
+            HIDDEN_KIND: {"fillColor": colors.HexColor("#f1f5f8"), "strokeColor": MUTED, "strokeDashArray": [2, 2]},
+        }[kind]
+        drawing.add(Rect(x, height - 14, 9, 9, **swatch))
+        drawing.add(String(x + 12, height - 12, text, fontSize=8))
+        x += 24 + 4.5 * len(text)
+    if chart.cap is not None:
+        drawing.add(Line(x, height - 10, x + 14, height - 10, strokeColor=CAP, strokeWidth=1.5, strokeDashArray=[5, 3]))
+        drawing.add(String(x + 18, height - 12, chart.cap_label, fontSize=8))
+    return drawing
 
 
 def privacy_note() -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,6 +13,7 @@ from programs.models import Fund, Programme
 from sibcase.charts import ACTUAL, FORECAST, bar_chart
 from sibcase.permissions import FUND_REPORT_READERS, require_role
 
+from .charts import programme_charts
 from .exports import (
     csv_bytes,
     lines_table,
@@ -79,39 +79,7 @@ def overview_xlsx(request: HttpRequest) -> HttpResponse:
 def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, FUND_REPORT_READERS)
     report = programme_report(programme=_programme(pk), year=_year(request))
-    actual = [(str(r.year), r.actual) for r in report.years if not r.projected]
-    counterfactual = [(str(r.year), r.counterfactual) for r in report.years if not r.projected]
-    peak = max([float(v) for _, v in actual + counterfactual if isinstance(v, Decimal)], default=0)
-    charts = {
-        "cumulative": bar_chart(
-            title=_("Kertyneet tulospalkkiot vuosittain (EUR)"),
-            description=_(
-                "Hyväksytyt ja maksetut maksut kumulatiivisesti (yhtenäinen pylväs) ja ennuste (viivoitettu pylväs); "
-                "kokonaiskatto katkoviivana: %(cap)s EUR."
-            )
-            % {"cap": report.total_cap if report.total_cap is not None else "–"},
-            data=[(str(r.year), r.cumulative, FORECAST if r.projected else ACTUAL) for r in report.years],
-            cap=report.total_cap,
-            cap_label=_("Kokonaiskatto"),
-        ),
-        "counterfactual": bar_chart(
-            title=_("Vertailukustannus vuosittain (EUR)"),
-            description=_("Odotettu kustannus ilman ohjelmaa; sama asteikko kuin toteutuneella."),
-            data=counterfactual,
-            peak=peak,
-        ),
-        "actual": bar_chart(
-            title=_("Toteutunut kustannus vuosittain (EUR)"),
-            description=_("Korjaavien palvelujen toteutunut kustannus; sama asteikko kuin vertailukustannuksella."),
-            data=actual,
-            peak=peak,
-        ),
-        "enrollments": bar_chart(
-            title=_("Mukaan otetut perheet vuosittain"),
-            description=_("Perheet ensimmäisen mukaantulovuoden mukaan; piilotetut luvut merkitty katkoviivalla."),
-            data=[(str(y), n) for y, n in report.enrollments_by_year],
-        ),
-    }
+    charts = programme_charts(report)
     return render(request, "fund/programme_detail.html", {"report": report, "charts": charts})
 
 

@@ -162,3 +162,23 @@ def test_pdf_figures_use_the_finnish_number_format():
         assert format_cell(Decimal("135.1836"), MONEY, grouping=True) == "135,18"
         assert format_cell(Decimal("1234567.5"), MONEY, grouping=True) == "1\xa0234\xa0567,50"
         assert format_cell("x", MONEY, grouping=True) == "x"
+
+
+def test_pdf_has_the_charts_the_scenario_table_and_finnish_numbers(client, fund_manager, report, monkeypatch):
+    from reportlab import rl_config
+
+    monkeypatch.setattr(rl_config, "pageCompression", 0)  # readable text streams for the test
+    client.force_login(fund_manager)
+    response = client.get(reverse("fund:report_pdf", args=[report["programme"].pk]) + "?year=2024")
+    raw = response.content.decode("latin-1")
+    assert raw.startswith("%PDF")
+    body = re.sub(r"\\(\d{3})", lambda m: chr(int(m.group(1), 8)), raw)  # PDF string escapes: \344 is ä
+    assert (
+        "Ennusteen oletukset ja skenaariot" in body and "Kokonaiskatto 1 000 000,00" in body
+    )  # reportlab sets the no-break space as a space
+    assert "(50,00)" in body and "50.00" not in body  # the share of the savings, not "50.00 %"
+    assert "(Kohortti \\(lasta\\))" in body and "(10)" in body
+    statement = report["programme"].payment_statements.get(period_start=D(2024, 1, 1))
+    payable = format_cell(statement.payable, MONEY, grouping=True).replace("\xa0", " ")
+    assert f"({payable})" in body
+    assert str(statement.payable) not in body  # never the decimal point
