@@ -23,8 +23,8 @@ from outcomes.models import MetricUnitCost, OutcomeMetric
 from programs.models import Fund, Programme, Service
 
 from ..models import PaymentStatement, PaymentTerms, StatementKind, StatementStatus
-from .selectors import hidden_statement_ids
-from .suppression import SUPPRESSED, publish_count, publish_group
+from .selectors import hidden_statement_ids, published_children
+from .suppression import HIDDEN, SUPPRESSED, pinned_cells, publish_count
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "standards" / "indigo" / "project.compiled.json"
 STANDARD_VERSION = "4.1.0"
@@ -200,16 +200,16 @@ def _locations(programmes: list[Programme]) -> list[dict]:
 
 
 def _published_children(programmes: list[Programme]) -> tuple[dict[int, object], object]:
-    """Children ever enrolled per programme and in the project, published as one audited group."""
-    counts = dict(
-        Enrollment.objects.filter(programme__in=programmes)
-        .exclude(status=EnrollmentStatus.WAITLISTED)
-        .values_list("programme_id")
-        .annotate(n=Count("children", distinct=True))
-        .order_by()
-    )
-    cells = {p.pk: counts.get(p.pk, 0) for p in programmes}
-    return publish_group(cells, total=sum(cells.values()))
+    """Children per programme as on the fund pages (one audited group over all programmes); the project's total
+    is that group's total when the fund holds every programme, else the sum of its programmes rounded."""
+    cells, total = published_children()
+    if Programme.objects.exclude(fund__in={p.fund_id for p in programmes}).exists():
+        counts = Enrollment.objects.filter(programme__in=programmes).exclude(status=EnrollmentStatus.WAITLISTED)
+        total = publish_count(counts.aggregate(n=Count("children", distinct=True))["n"] or 0)
+    shown = {p.pk: cells.get(p.pk, 0) for p in programmes}
+    if pinned_cells(shown, total):  # the fund's own total would give a small programme away: not published
+        total = HIDDEN
+    return shown, total
 
 
 def _beneficiaries(programmes: list[Programme]) -> dict:

@@ -69,6 +69,15 @@ def _cohort_counts(programme: Programme | None = None) -> dict[int, dict[str, in
     return {row["programme_id"]: row for row in rows}
 
 
+def published_children(cohorts: dict[int, dict[str, int]] | None = None) -> tuple[dict[int, Shown], Shown]:
+    """Children per programme and over all programmes, published as one audited group: every page and export
+    (overview, period report, home page, INDIGO) shows these same figures, so none can be differenced."""
+    cohorts = _cohort_counts() if cohorts is None else cohorts
+    cells = {pk: row["children"] for pk, row in cohorts.items()}
+    shown, total = publish_group(cells, total=sum(cells.values()))
+    return shown, total if total is not None else 0
+
+
 def _families_by_year(programme: Programme | None = None) -> dict[int, dict[int, int]]:
     """Families per year of their first enrollment, per programme: the years add up to the families of the cohort,
     so the year table and the cohort total are one group for disclosure control."""
@@ -105,6 +114,7 @@ def fund_overview_compute() -> list[ProgrammeFigures]:
     """One row per programme: the cohort, services delivered, outcome events, costs, savings and payments."""
     programmes = list(Programme.objects.select_related("municipality").order_by("municipality__name_fi", "name_fi"))
     cohorts = _cohort_counts()
+    children_shown, _ = published_children(cohorts)
     family_years = _families_by_year()
     episodes: dict[int, dict[str, int]] = defaultdict(dict)
     for row in (
@@ -147,7 +157,7 @@ def fund_overview_compute() -> list[ProgrammeFigures]:
         figures = ProgrammeFigures(
             programme=programme,
             families=families,
-            children=publish_count(cohort["children"]),
+            children=children_shown.get(programme.pk, 0),
             total_cap=caps.get(programme.pk),
             hidden_periods=hidden_periods.get(programme.pk, 0),
         )
@@ -268,7 +278,7 @@ def programme_report(*, programme: Programme, year: int | None = None) -> Progra
         figures = _statement_figures(statement, hidden=statement_hidden)
     return ProgrammeReport(
         programme=programme,
-        children=publish_count(children),
+        children=published_children()[0].get(programme.pk, 0),
         families=families,
         suppressed=suppressed,
         statement=statement if not suppressed else None,
@@ -461,9 +471,7 @@ def fund_dashboard() -> FundDashboard:
     totals = fund_overview_totals(rows)
     capital = Fund.objects.aggregate(total=Sum("committed_capital"))["total"]
     caps = [row.total_cap for row in shown]
-    cohorts = _cohort_counts()
-    cells = {row.programme.pk: cohorts.get(row.programme.pk, {"children": 0})["children"] for row in rows}
-    _, children = publish_group(cells, total=sum(cells.values()))
+    _, children = published_children()
     capacities = [row.programme.capacity for row in rows]
     by_year: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     projected: dict[int, bool] = {}
