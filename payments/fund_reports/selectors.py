@@ -21,7 +21,7 @@ from programs.models import Fund, Programme
 from sibcase.money import round_cents
 
 from ..models import LineKind, PaymentStatement, PaymentStatementLine, PaymentTerms, StatementKind, StatementStatus
-from .suppression import HIDDEN, THRESHOLD, Shown, is_suppressed, publish_count, publish_group, suppress_group
+from .suppression import HIDDEN, THRESHOLD, Shown, is_suppressed, publish_group, suppress_group
 
 ZERO = Decimal("0.00")
 
@@ -268,7 +268,8 @@ def programme_report(*, programme: Programme, year: int | None = None) -> Progra
     if statement is not None and not suppressed and not statement_hidden:
         lines = _published_lines(list(statement.lines.select_related("metric")))[0]
     terms = PaymentTerms.objects.filter(programme=programme).order_by("-effective_from").first()
-    years, assumptions = _years(programme, by_year, children, terms, suppressed, hidden_ids)
+    shown_children = published_children()[0].get(programme.pk, 0)
+    years, assumptions = _years(programme, by_year, shown_children, terms, suppressed, hidden_ids)
     # The years add up to the cohort's families shown on the overview: one group, audited with its total.
     family_years, families = _published_families(
         programme, _families_by_year(programme).get(programme.pk, {}), cohort["families"]
@@ -278,7 +279,7 @@ def programme_report(*, programme: Programme, year: int | None = None) -> Progra
         figures = _statement_figures(statement, hidden=statement_hidden)
     return ProgrammeReport(
         programme=programme,
-        children=published_children()[0].get(programme.pk, 0),
+        children=shown_children,
         families=families,
         suppressed=suppressed,
         statement=statement if not suppressed else None,
@@ -362,7 +363,7 @@ def hidden_statement_ids(*, programme: Programme | None = None) -> set[int]:
     return hidden | {pk for pk, group in lines.items() if not _line_protection(group)[2]}
 
 
-def _years(programme, by_year, children, terms, suppressed, hidden_ids) -> tuple[list[YearRow], dict]:
+def _years(programme, by_year, cohort, terms, suppressed, hidden_ids) -> tuple[list[YearRow], dict]:
     """Calculated years from the statements, then a projection to the follow-up end from the current cohort.
 
     A hidden period (cohort under five) shows "x" and is left out of the cumulative sum and of the savings rate,
@@ -394,8 +395,7 @@ def _years(programme, by_year, children, terms, suppressed, hidden_ids) -> tuple
     savings = sum((s.savings for s in shown.values()), ZERO)
     rate = round_cents(savings / child_years) if child_years else ZERO
     # The projection runs on the cohort as published (rounded), so that it cannot be divided back to the exact count.
-    cohort = publish_count(children)
-    cohort_n = cohort if isinstance(cohort, int) else 0
+    cohort_n = cohort if isinstance(cohort, int) else 0  # a hidden cohort ("x") projects nothing rather than leak
     scenarios = settings.SIBCASE["PROJECTION_SCENARIOS"]
     assumptions = {
         "savings_per_child_year": rate,
@@ -436,6 +436,13 @@ def _years(programme, by_year, children, terms, suppressed, hidden_ids) -> tuple
                     high=payment["high"],
                 )
             )
+    if not suppressed and not isinstance(cohort, int):
+        for row in rows:
+            if row.projected:  # the cohort is hidden as a complement: its projection would give it away
+                for name in ("child_years", "savings", "payable", "cumulative"):
+                    setattr(row, name, HIDDEN)
+                row.low = row.high = None
+                row.hidden = True
     if suppressed:
         for row in rows:
             for name in ("child_years", "counterfactual", "actual", "savings", "payable", "cumulative"):
