@@ -182,3 +182,5 @@ def test_pdf_has_the_charts_the_scenario_table_and_finnish_numbers(client, fund_
     payable = format_cell(statement.payable, MONEY, grouping=True).replace("\xa0", " ")
     assert f"({payable})" in body
     assert str(statement.payable) not in body  # never the decimal point
+    line = statement.lines.get(metric=report["open_care"])  # one observation: its quantity and amount are hidden
+    assert f"({format_cell(line.amount, MONEY, grouping=True)})".replace("\xa0", " ") not in body
