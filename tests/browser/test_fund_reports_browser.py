@@ -45,6 +45,12 @@ def test_fund_manager_reads_every_chart_and_export_in_finnish(page, live_server,
 
     page.get_by_role("link", name="Yleiskuva ja raportit").click()
     expect(page.locator("svg[role=img]")).to_have_count(1)
+    page.set_viewport_size({"width": 1280, "height": 900})  # every column of the overview fits, none scrolled away
+    assert (
+        page.locator("#programmes").bounding_box()["width"]
+        <= page.locator(".table-scroll").first.bounding_box()["width"]
+    )
+    page.set_viewport_size({"width": 1024, "height": 768})
     overview_csv = _download(page, "Lataa CSV").decode("utf-8-sig")
     assert overview_csv.splitlines()[0].startswith("Ohjelma;Kunta;Perheitä;Lapsia")
     sheet = load_workbook(io.BytesIO(_download(page, "Lataa XLSX"))).worksheets[0]
