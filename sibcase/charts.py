@@ -243,3 +243,56 @@ def _fmt(value) -> str:
 
 def _slug(text: str) -> str:
     return "chart-" + "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in escape(text).lower())[:40]
+
+
+def meter_svg(
+    *, title: str, parts: Sequence[tuple[str, Value]], total: Value, total_label: str, width: int = 220
+) -> SafeString:
+    """A small horizontal stacked bar of parts against a total (paid, approved, pending against the caps; children
+    against the target). A part that is not a number is left out and the total then reads as "hidden"; the figures
+    themselves are printed beside the meter, this only shows proportion."""
+    height, bar_h = 26, 12
+    slug = _slug(f"meter {title}")
+    numbers = [(label, float(value)) for label, value in parts if _is_number(value)]
+    scale = max(float(total) if _is_number(total) else 0, sum(v for _, v in numbers)) or 1
+    out = [
+        format_html(
+            '<svg class="chart meter" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-t" '
+            'xmlns="http://www.w3.org/2000/svg"><title id="{}-t">{}</title>',
+            width,
+            height,
+            slug,
+            slug,
+            title,
+        ),
+        format_html('<rect x="0" y="4" width="{}" height="{}" class="meter-track"/>', width, bar_h),
+    ]
+    x = 0.0
+    for index, (label, value) in enumerate(numbers):
+        w = width * max(value, 0) / scale
+        out.append(
+            format_html(
+                '<rect x="{}" y="4" width="{}" height="{}" class="meter-part meter-part-{}"><title>{}: {}</title></rect>',
+                _px(x),
+                _px(w),
+                bar_h,
+                index,
+                label,
+                _fmt(value),
+            )
+        )
+        x += w
+    if _is_number(total):
+        tx = width * float(total) / scale - 1
+        out.append(
+            format_html(
+                '<line x1="{}" y1="1" x2="{}" y2="{}" class="cap-line"><title>{}: {}</title></line>',
+                _px(tx),
+                _px(tx),
+                height - 6,
+                total_label,
+                _fmt(total),
+            )
+        )
+    out.append(mark_safe("</svg>"))  # noqa: S308 - constant markup
+    return mark_safe("".join(str(part) for part in out))  # noqa: S308 - every part above is escaped

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from programs.models import Fund, Programme
-from sibcase.charts import ACTUAL, FORECAST, bar_chart
+from sibcase.charts import ACTUAL, FORECAST, bar_chart, meter_svg
 from sibcase.permissions import FUND_REPORT_READERS, require_role
 
 from .charts import programme_charts
@@ -149,4 +149,22 @@ def fund_manager_home_context() -> dict:
             data=[(str(r.year), r.payable, FORECAST if r.projected else ACTUAL) for r in dashboard.projection],
             height=200,
         )
-    return {"fund_dashboard": dashboard, "fund_chart": chart}
+    meters = {
+        "payments": meter_svg(
+            title=_("Maksetut, hyväksytyt ja käsittelyssä olevat tulospalkkiot suhteessa kokonaiskattoihin"),
+            parts=[
+                (_("Maksettu"), dashboard.paid),
+                (_("Hyväksytty"), dashboard.approved),
+                (_("Käsittelyssä"), dashboard.pending),
+            ],
+            total=dashboard.total_caps,
+            total_label=_("Kokonaiskatto"),
+        ),
+        "children": meter_svg(
+            title=_("Lapsia mukana suhteessa tavoitteeseen"),
+            parts=[(_("Lapsia"), dashboard.children)],
+            total=dashboard.children_target,
+            total_label=_("Tavoite"),
+        ),
+    }
+    return {"fund_dashboard": dashboard, "fund_chart": chart, "fund_meters": meters}

@@ -71,3 +71,20 @@ def test_the_period_report_draws_the_projection_the_cap_and_the_data_tables(clie
     assert 'class="bar-forecast"' in body and 'class="cap-line"' in body
     assert body.count("<figure") == 3 and body.count("Kaavion tiedot taulukkona") == 4
     assert "Kokonaiskatto" in body
+
+
+def test_a_meter_shows_the_parts_against_the_total_as_a_line():
+    from sibcase.charts import meter_svg
+
+    svg = str(
+        meter_svg(
+            title="Maksut",
+            parts=[("Maksettu", Decimal("50")), ("Hyväksytty", "x")],
+            total=Decimal("200"),
+            total_label="Katto",
+        )
+    )
+    assert svg.count('class="meter-part') == 1  # the hidden part is left out, not drawn as zero
+    assert 'width="55.0" height="12" class="meter-part meter-part-0"' in svg  # 50 of 200 on 220 px
+    assert 'class="cap-line"><title>Katto: 200</title>' in svg
+    assert 'role="img"' in svg and "<title id=" in svg

@@ -61,6 +61,7 @@ def test_the_fund_manager_home_page_shows_the_dashboard(client, fund):
     assert "5\xa0000\xa0000,00 EUR" in body
     assert 'class="bar-forecast"' in body
     assert "Tulospalkkiot yhteensä 2032 mennessä (ennuste)" in body
+    assert body.count('class="chart meter"') == 2
 
 
 def test_a_social_worker_home_page_has_no_fund_figures(client, fund):
