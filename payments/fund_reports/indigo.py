@@ -295,7 +295,9 @@ def _pricings(metrics: list[OutcomeMetric]) -> list[dict]:
             "price_per_unit": {"amount": _v(_money(cost.unit_cost))},
             "currency": _v(CURRENCY),
             "price_description": _v(
-                f"Cost of one {cost.metric.get_unit_display()} avoided, valid from {cost.valid_from.isoformat()}"
+                f"Unit cost of one {cost.metric.get_unit_display()} of the corrective service, valid from "
+                f"{cost.valid_from.isoformat()}: prices the cohort's actual cost against the counterfactual cost; "
+                "the fund is paid the terms' share of the savings"
             ),
             "notes": cost.source or "",
             "source_ids": SOURCE_ID,
