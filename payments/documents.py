@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .fund_reports.exports import csv_bytes
+from .fund_reports import exports
 from .models import LineKind, PaymentStatement
 from .services.sampling import sample_result
 
@@ -130,7 +130,12 @@ def _dec(value) -> Decimal | None:
 
 
 def statement_csv(statement: PaymentStatement) -> bytes:
-    return csv_bytes([_("Osa"), _("Kohta"), _("Arvo")], statement_document_rows(statement))
+    table = exports.Table(
+        title=_("Tulospalkkiolaskelma"),
+        columns=[exports.Column(_("Osa")), exports.Column(_("Kohta")), exports.Column(_("Arvo"))],
+        rows=statement_document_rows(statement),
+    )
+    return exports.csv_bytes(table)
 
 
 def statement_pdf(statement: PaymentStatement) -> bytes:

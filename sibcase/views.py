@@ -7,6 +7,7 @@ from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from families.selectors import caseload_for_worker
+from payments.fund_reports.views import fund_manager_home_context
 from sibcase.audit import access_log_record_many
 from sibcase.models import AccessAction, AuditEvent, Role
 
@@ -27,6 +28,8 @@ def home(request: HttpRequest) -> HttpResponse:
             family_ids=[family.pk for family in caseload.families],
             path=request.path,
         )
+    if request.user.role == Role.FUND_MANAGER:
+        context.update(fund_manager_home_context())
     return render(request, "home.html", context)
 
 

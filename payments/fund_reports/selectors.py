@@ -11,18 +11,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import ExtractYear
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from families.models import Enrollment, EnrollmentStatus
+from families.models import Enrollment
 from outcomes.models import OutcomeMetric, OutcomeObservation, ServiceEpisode
-from programs.models import Programme
+from programs.models import Fund, Programme
 from sibcase.money import round_cents
 
-from ..models import PaymentStatement, PaymentTerms, StatementKind, StatementStatus
-from .suppression import HIDDEN, THRESHOLD, suppress, suppress_group
+from ..models import LineKind, PaymentStatement, PaymentStatementLine, PaymentTerms, StatementKind, StatementStatus
+from .suppression import HIDDEN, THRESHOLD, Shown, is_suppressed, publish_group, suppress_group
 
 ZERO = Decimal("0.00")
 
@@ -33,6 +32,7 @@ class ProgrammeFigures:
     families: int | str = 0
     children: int | str = 0
     suppressed: bool = False
+    hidden_periods: int = 0  # statements of a period whose cohort was under five: left out of every sum
     child_years: Decimal | str = Decimal("0")
     episodes_by_provider: dict[str, int | str] = field(default_factory=dict)
     events_by_metric: dict[str, int | str] = field(default_factory=dict)
@@ -58,15 +58,45 @@ class ProgrammeFigures:
 
 
 def _cohort_counts(programme: Programme | None = None) -> dict[int, dict[str, int]]:
-    """Families and children ever enrolled, per programme (or for the one programme given)."""
+    """Families and children whose participation ever began (the payment cohort: a waitlist spell never counts),
+    per programme (or for the one programme given)."""
     enrollments = Enrollment.objects.filter(programme=programme) if programme else Enrollment.objects.all()
     rows = (
-        enrollments.exclude(status=EnrollmentStatus.WAITLISTED)
+        enrollments.ever_active()
         .values("programme_id")
         .annotate(families=Count("family", distinct=True), children=Count("children", distinct=True))
         .order_by()
     )
     return {row["programme_id"]: row for row in rows}
+
+
+def published_children(cohorts: dict[int, dict[str, int]] | None = None) -> tuple[dict[int, Shown], Shown]:
+    """Children per programme and over all programmes, published as one audited group: every page and export
+    (overview, period report, home page, INDIGO) shows these same figures, so none can be differenced."""
+    cohorts = _cohort_counts() if cohorts is None else cohorts
+    cells = {pk: row["children"] for pk, row in cohorts.items()}
+    shown, total = publish_group(cells, total=sum(cells.values()))
+    return shown, total if total is not None else 0
+
+
+def _families_by_year(programme: Programme | None = None) -> dict[int, dict[int, int]]:
+    """Families per year their participation first began, per programme: the years add up to the families of the
+    cohort, so the year table and the cohort total are one group for disclosure control."""
+    enrollments = Enrollment.objects.filter(programme=programme) if programme else Enrollment.objects.all()
+    years: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for row in (
+        enrollments.ever_active().values("programme_id", "family_id").annotate(first=Min("activated_on")).order_by()
+    ):
+        years[row["programme_id"]][row["first"].year] += 1
+    return years
+
+
+def _published_families(programme: Programme, by_year: dict[int, int], families: int):
+    """The families of a cohort by year and in total, as published on every page and export."""
+    first = programme.start_date.year
+    last = max([first, *by_year.keys()])
+    cells = {year: by_year.get(year, 0) for year in range(min([first, *by_year.keys()]), last + 1)}
+    return publish_group(cells, total=families)
 
 
 def fund_overview() -> list[ProgrammeFigures]:
@@ -82,6 +112,8 @@ def fund_overview_compute() -> list[ProgrammeFigures]:
     """One row per programme: the cohort, services delivered, outcome events, costs, savings and payments."""
     programmes = list(Programme.objects.select_related("municipality").order_by("municipality__name_fi", "name_fi"))
     cohorts = _cohort_counts()
+    children_shown, _ = published_children(cohorts)
+    family_years = _families_by_year()
     episodes: dict[int, dict[str, int]] = defaultdict(dict)
     for row in (
         ServiceEpisode.objects.values("enrollment__programme_id", "provider__name").annotate(n=Count("id")).order_by()
@@ -92,9 +124,11 @@ def fund_overview_compute() -> list[ProgrammeFigures]:
     for row in OutcomeObservation.objects.values("metric_id").annotate(n=Count("id")).order_by():
         metric = metrics[row["metric_id"]]
         events[metric.programme_id][metric.name] = row["n"]
+    hidden_ids = hidden_statement_ids()
     money = {
         row["programme_id"]: row
         for row in PaymentStatement.objects.filter(kind=StatementKind.ANNUAL)
+        .exclude(pk__in=hidden_ids)
         .values("programme_id")
         .annotate(
             child_years=Sum("child_years"),
@@ -107,15 +141,23 @@ def fund_overview_compute() -> list[ProgrammeFigures]:
         )
         .order_by()
     }
+    hidden_periods = dict(
+        PaymentStatement.objects.filter(pk__in=hidden_ids)
+        .values_list("programme_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     caps = _current_total_caps()
     rows = []
     for programme in programmes:
         cohort = cohorts.get(programme.pk, {"families": 0, "children": 0})
+        _, families = _published_families(programme, family_years.get(programme.pk, {}), cohort["families"])
         figures = ProgrammeFigures(
             programme=programme,
-            families=suppress(cohort["families"]),
-            children=suppress(cohort["children"]),
+            families=families,
+            children=children_shown.get(programme.pk, 0),
             total_cap=caps.get(programme.pk),
+            hidden_periods=hidden_periods.get(programme.pk, 0),
         )
         if 0 < cohort["children"] < THRESHOLD:
             figures.suppressed = True
@@ -163,23 +205,54 @@ class YearRow:
     cumulative: Decimal | str
     low: Decimal | None = None
     high: Decimal | None = None
+    hidden: bool = False
+
+
+@dataclass
+class StatementFigures:
+    """One statement's figures as published: "x" throughout when its period's cohort was under five."""
+
+    child_years: Decimal | str
+    counterfactual: Decimal | str
+    actual: Decimal | str
+    savings: Decimal | str
+    adjustments: Decimal | str
+    share_percent: Decimal | str
+    payable: Decimal | str
+
+
+@dataclass
+class LineRow:
+    """A statement line as published. The quantity and amount of a line whose count is hidden are hidden too."""
+
+    kind: str
+    name: str
+    unit_cost_valid_from: object
+    count: Shown | str
+    quantity: Decimal | str
+    unit_cost: Decimal | str
+    amount: Decimal | str
 
 
 @dataclass
 class ProgrammeReport:
     programme: Programme
     children: int | str
+    families: int | str
     suppressed: bool
     statement: PaymentStatement | None
-    line_counts: dict[int, int | str]
+    statement_hidden: bool
+    figures: StatementFigures | None
+    lines: list[LineRow]
     years: list[YearRow]
     enrollments_by_year: list[tuple[int, int | str]]
     total_cap: Decimal | None
     assumptions: dict
+    hidden_periods: int = 0
 
 
 def programme_report(*, programme: Programme, year: int | None = None) -> ProgrammeReport:
-    cohort = _cohort_counts(programme).get(programme.pk, {"children": 0})
+    cohort = _cohort_counts(programme).get(programme.pk, {"children": 0, "families": 0})
     children = cohort["children"]
     suppressed = 0 < children < THRESHOLD
     statements = list(
@@ -187,40 +260,120 @@ def programme_report(*, programme: Programme, year: int | None = None) -> Progra
     )
     by_year = {s.period_start.year: s for s in statements}
     statement = by_year.get(year) if year else (statements[-1] if statements else None)
-    lines = list(statement.lines.select_related("metric")) if statement and not suppressed else []
+    hidden_ids = hidden_statement_ids(programme=programme)
+    statement_hidden = statement is not None and statement.pk in hidden_ids
+    lines: list[LineRow] = []
+    if statement is not None and not suppressed and not statement_hidden:
+        lines = _published_lines(list(statement.lines.select_related("metric")))[0]
     terms = PaymentTerms.objects.filter(programme=programme).order_by("-effective_from").first()
-    years, assumptions = _years(programme, by_year, children, terms, suppressed)
-    enrollments = dict(
-        Enrollment.objects.filter(programme=programme)
-        .exclude(status=EnrollmentStatus.WAITLISTED)
-        .annotate(year=ExtractYear("enrolled_on"))
-        .values_list("year")
-        .annotate(n=Count("id"))
-        .order_by()
+    shown_children = published_children()[0].get(programme.pk, 0)
+    years, assumptions = _years(programme, by_year, shown_children, terms, suppressed, hidden_ids)
+    # The years add up to the cohort's families shown on the overview: one group, audited with its total.
+    family_years, families = _published_families(
+        programme, _families_by_year(programme).get(programme.pk, {}), cohort["families"]
     )
-    first = programme.start_date.year
-    last = max([first, *enrollments.keys()])
-    # The years add up to the cohort shown above: suppressed as one group.
-    by_year = suppress_group({year: enrollments.get(year, 0) for year in range(first, last + 1)})
+    figures = None
+    if statement is not None and not suppressed:
+        figures = _statement_figures(statement, hidden=statement_hidden)
     return ProgrammeReport(
         programme=programme,
-        children=suppress(children),
+        children=shown_children,
+        families=families,
         suppressed=suppressed,
         statement=statement if not suppressed else None,
-        line_counts=suppress_group({line.pk: line.observation_count for line in lines}),
+        statement_hidden=statement_hidden,
+        figures=figures,
+        lines=lines if not statement_hidden else [],
         years=years,
-        enrollments_by_year=list(by_year.items()),
+        enrollments_by_year=list(family_years.items()),
         total_cap=terms.total_cap if terms else None,
         assumptions=assumptions,
+        hidden_periods=len(hidden_ids),
     )
 
 
-def _years(programme, by_year, children, terms, suppressed) -> tuple[list[YearRow], dict]:
-    """Calculated years from the statements, then a projection to the follow-up end from the current cohort."""
+def _statement_figures(statement: PaymentStatement, *, hidden: bool) -> StatementFigures:
+    if hidden:
+        return StatementFigures(*[HIDDEN] * 7)
+    return StatementFigures(
+        child_years=statement.child_years,
+        counterfactual=statement.counterfactual_cost,
+        actual=statement.actual_cost,
+        savings=statement.savings,
+        adjustments=statement.adjustments,
+        share_percent=statement.savings_share_percent,
+        payable=statement.payable,
+    )
+
+
+def _line_protection(lines) -> tuple[dict[int, Shown], set[int], bool]:
+    """The lines' published counts, the lines whose quantity and amount are hidden, and whether that protects them.
+
+    The metric lines add up to the statement's actual cost, so when exactly one metric line's amount is hidden
+    the smallest other one is hidden too (its count as "x"). When no other line can be hidden the actual cost would
+    give the line away: protectable is False and the statement's figures are hidden as a whole.
+    """
+    metric_lines = [line for line in lines if line.kind == LineKind.METRIC]
+    counts = suppress_group({line.pk: line.observation_count for line in metric_lines})
+    hidden = {pk for pk, shown in counts.items() if is_suppressed(shown)}
+    protectable = True
+    if len(hidden) == 1:
+        others = sorted((line for line in metric_lines if line.pk not in hidden), key=lambda line: line.amount)
+        if others:
+            hidden.add(others[0].pk)
+            counts[others[0].pk] = HIDDEN
+        else:
+            protectable = False
+    return counts, hidden, protectable
+
+
+def _published_lines(lines) -> tuple[list[LineRow], bool]:
+    counts, hidden, protectable = _line_protection(lines)
+    rows = []
+    for line in lines:
+        secret = line.pk in hidden
+        rows.append(
+            LineRow(
+                kind=line.kind,
+                name=line.metric.name if line.metric else line.description,
+                unit_cost_valid_from=line.unit_cost_valid_from,
+                count=counts.get(line.pk, ""),
+                quantity=HIDDEN if secret else line.quantity,
+                unit_cost=line.unit_cost,
+                amount=HIDDEN if secret else line.amount,
+            )
+        )
+    return rows, protectable
+
+
+def hidden_statement_ids(*, programme: Programme | None = None) -> set[int]:
+    """Annual statements shown as "x" everywhere and left out of every sum: a period whose cohort was under five,
+    or whose lines no complement can protect. Two queries, whatever the number of statements."""
+    statements = PaymentStatement.objects.filter(kind=StatementKind.ANNUAL)
+    if programme is not None:
+        statements = statements.filter(programme=programme)
+    hidden = set(statements.filter(child_count__lt=THRESHOLD).values_list("pk", flat=True))
+    lines: dict[int, list] = defaultdict(list)
+    for line in PaymentStatementLine.objects.filter(statement__in=statements.exclude(pk__in=hidden)).only(
+        "pk", "statement_id", "kind", "observation_count", "amount"
+    ):
+        lines[line.statement_id].append(line)
+    return hidden | {pk for pk, group in lines.items() if not _line_protection(group)[2]}
+
+
+def _years(programme, by_year, cohort, terms, suppressed, hidden_ids) -> tuple[list[YearRow], dict]:
+    """Calculated years from the statements, then a projection to the follow-up end from the current cohort.
+
+    A hidden period (cohort under five) shows "x" and is left out of the cumulative sum and of the savings rate,
+    so that no total shown elsewhere can be differenced against the shown years to recover it."""
     rows: list[YearRow] = []
     cumulative = ZERO
+    shown = {year: s for year, s in by_year.items() if s.pk not in hidden_ids}
     for year in sorted(by_year):
         s = by_year[year]
+        if year not in shown:
+            rows.append(YearRow(year, s.get_status_display(), False, *[HIDDEN] * 6, hidden=True))
+            continue
         if s.status in (StatementStatus.APPROVED, StatementStatus.PAID):
             cumulative += s.payable
         rows.append(
@@ -236,13 +389,15 @@ def _years(programme, by_year, children, terms, suppressed) -> tuple[list[YearRo
                 cumulative=cumulative,
             )
         )
-    child_years = sum((s.child_years for s in by_year.values()), Decimal("0"))
-    savings = sum((s.savings for s in by_year.values()), ZERO)
+    child_years = sum((s.child_years for s in shown.values()), Decimal("0"))
+    savings = sum((s.savings for s in shown.values()), ZERO)
     rate = round_cents(savings / child_years) if child_years else ZERO
+    # The projection runs on the cohort as published (rounded), so that it cannot be divided back to the exact count.
+    cohort_n = cohort if isinstance(cohort, int) else 0  # a hidden cohort ("x") projects nothing rather than leak
     scenarios = settings.SIBCASE["PROJECTION_SCENARIOS"]
     assumptions = {
         "savings_per_child_year": rate,
-        "cohort_children": children,
+        "cohort_children": cohort,
         "share": terms.savings_share if terms else None,
         "optimistic": scenarios["optimistic"],
         "pessimistic": scenarios["pessimistic"],
@@ -257,7 +412,7 @@ def _years(programme, by_year, children, terms, suppressed) -> tuple[list[YearRo
                 ("low", scenarios["pessimistic"]),
                 ("high", scenarios["optimistic"]),
             ):
-                amount = max(round_cents(terms.savings_share * rate * factor * children), ZERO)
+                amount = max(round_cents(terms.savings_share * rate * factor * cohort_n), ZERO)
                 if terms.period_cap is not None:
                     amount = min(amount, terms.period_cap)
                 if terms.total_cap is not None:
@@ -269,20 +424,101 @@ def _years(programme, by_year, children, terms, suppressed) -> tuple[list[YearRo
                     year=year,
                     status="",
                     projected=True,
-                    child_years=Decimal(children),
+                    child_years=Decimal(cohort_n),
                     counterfactual=ZERO,
                     actual=ZERO,
-                    savings=round_cents(rate * children),
+                    savings=round_cents(rate * cohort_n),
                     payable=payment["base"],
                     cumulative=spent["base"],
                     low=payment["low"],
                     high=payment["high"],
                 )
             )
+    if not suppressed and not isinstance(cohort, int):
+        for row in rows:
+            if row.projected:  # the cohort is hidden as a complement: its projection would give it away
+                for name in ("child_years", "savings", "payable", "cumulative"):
+                    setattr(row, name, HIDDEN)
+                row.low = row.high = None
+                row.hidden = True
     if suppressed:
         for row in rows:
             for name in ("child_years", "counterfactual", "actual", "savings", "payable", "cumulative"):
                 setattr(row, name, HIDDEN)
             row.low = row.high = None
-        assumptions = {**assumptions, "savings_per_child_year": HIDDEN, "cohort_children": suppress(children)}
+            row.hidden = True
+        assumptions = {**assumptions, "savings_per_child_year": HIDDEN}
     return rows, assumptions
+
+
+@dataclass
+class FundDashboard:
+    """The figures a fund manager opens the app for, all aggregates under the same disclosure control."""
+
+    committed_capital: Decimal | None
+    paid: Decimal
+    approved: Decimal
+    pending: Decimal
+    total_caps: Decimal | None
+    children: int | str | None
+    children_target: int | None
+    projection: list[YearRow]  # per year over the shown programmes: actual to date, then the projection
+    projected_total: Decimal | None
+    projected_low: Decimal | None
+    projected_high: Decimal | None
+    programmes_left_out: int
+
+
+def fund_dashboard() -> FundDashboard:
+    """Totals over the programmes whose figures are shown; a suppressed programme is left out of every sum."""
+    rows = fund_overview()
+    shown = [row for row in rows if not row.suppressed]
+    totals = fund_overview_totals(rows)
+    capital = Fund.objects.aggregate(total=Sum("committed_capital"))["total"]
+    caps = [row.total_cap for row in shown]
+    _, children = published_children()
+    capacities = [row.programme.capacity for row in rows]
+    by_year: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    projected: dict[int, bool] = {}
+    for row in shown:
+        for year in programme_report(programme=row.programme).years:
+            if year.hidden or not isinstance(year.payable, Decimal):
+                continue
+            by_year[year.year]["payable"] += year.payable
+            by_year[year.year]["low"] += year.low if year.low is not None else year.payable
+            by_year[year.year]["high"] += year.high if year.high is not None else year.payable
+            projected[year.year] = projected.get(year.year, False) or year.projected
+    projection = []
+    cumulative = {"payable": ZERO, "low": ZERO, "high": ZERO}
+    for year in sorted(by_year):
+        for name in cumulative:
+            cumulative[name] += by_year[year][name]
+        projection.append(
+            YearRow(
+                year=year,
+                status="",
+                projected=projected[year],
+                child_years="",
+                counterfactual="",
+                actual="",
+                savings="",
+                payable=by_year[year]["payable"],
+                cumulative=cumulative["payable"],
+                low=cumulative["low"],
+                high=cumulative["high"],
+            )
+        )
+    return FundDashboard(
+        committed_capital=capital,
+        paid=totals["paid"],
+        approved=totals["approved"],
+        pending=totals["pending"],
+        total_caps=sum(caps, ZERO) if caps and all(cap is not None for cap in caps) else None,
+        children=children,
+        children_target=sum(capacities) if capacities and all(capacities) else None,
+        projection=projection,
+        projected_total=cumulative["payable"] if projection else None,
+        projected_low=cumulative["low"] if projection else None,
+        projected_high=cumulative["high"] if projection else None,
+        programmes_left_out=len(rows) - len(shown),
+    )

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import json
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from programs.models import Programme
-from sibcase.charts import bar_chart_svg
+from programs.models import Fund, Programme
+from sibcase.charts import ACTUAL, FORECAST, bar_chart, meter_svg
 from sibcase.permissions import FUND_REPORT_READERS, require_role
 
-from .exports import csv_bytes, report_pdf
-from .selectors import fund_overview, fund_overview_totals, programme_report
+from .charts import programme_charts
+from .exports import (
+    csv_bytes,
+    lines_table,
+    overview_table,
+    report_pdf,
+    report_tables,
+    xlsx_bytes,
+    years_table,
+)
+from .indigo import indigo_errors, indigo_fund, indigo_project
+from .selectors import fund_dashboard, fund_overview, fund_overview_totals, programme_report
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _programme(pk: int) -> Programme:
@@ -42,91 +55,31 @@ def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
 def overview(request: HttpRequest) -> HttpResponse:
     require_role(request.user, FUND_REPORT_READERS)
     rows = fund_overview()
-    chart_data = [(r.programme.municipality.name, r.committed) for r in rows]
-    chart = bar_chart_svg(
+    chart = bar_chart(
         title=_("Hyväksytyt ja maksetut tulospalkkiot ohjelmittain (EUR)"),
-        description=_("Pylväs ohjelmaa kohden; samat luvut ovat taulukossa."),
-        data=chart_data,
+        description=_("Pylväs ohjelmaa kohden; piilotetut luvut merkitty katkoviivalla. Samat luvut ovat taulukossa."),
+        data=[(r.programme.municipality.name, r.committed) for r in rows],
     )
     return render(request, "fund/overview.html", {"rows": rows, "chart": chart, "totals": fund_overview_totals(rows)})
-
-
-OVERVIEW_HEADER = [
-    "programme",
-    "municipality",
-    "families",
-    "children",
-    "child_years",
-    "counterfactual_eur",
-    "actual_eur",
-    "savings_eur",
-    "paid_eur",
-    "approved_eur",
-    "pending_eur",
-    "total_cap_eur",
-    "episodes_by_provider",
-    "outcome_events_by_metric",
-]
 
 
 @login_required
 def overview_csv(request: HttpRequest) -> HttpResponse:
     require_role(request.user, FUND_REPORT_READERS)
-    rows = [
-        [
-            r.programme.name_fi,
-            r.programme.municipality.name_fi,
-            r.families,
-            r.children,
-            r.child_years,
-            r.counterfactual,
-            r.actual,
-            r.savings,
-            r.paid,
-            r.approved,
-            r.pending,
-            r.total_cap,
-            "; ".join(f"{k}: {v}" for k, v in r.episodes_by_provider.items()),
-            "; ".join(f"{k}: {v}" for k, v in r.events_by_metric.items()),
-        ]
-        for r in fund_overview()
-    ]
-    return _download(csv_bytes(OVERVIEW_HEADER, rows), "sibcase-fund-overview.csv", "text/csv; charset=utf-8")
+    return _download(csv_bytes(overview_table(fund_overview())), "sibcase-fund-overview.csv", CSV)
+
+
+@login_required
+def overview_xlsx(request: HttpRequest) -> HttpResponse:
+    require_role(request.user, FUND_REPORT_READERS)
+    return _download(xlsx_bytes([overview_table(fund_overview())]), "sibcase-fund-overview.xlsx", XLSX)
 
 
 @login_required
 def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, FUND_REPORT_READERS)
     report = programme_report(programme=_programme(pk), year=_year(request))
-    actual = [(str(r.year), r.actual) for r in report.years if not r.projected]
-    counterfactual = [(str(r.year), r.counterfactual) for r in report.years if not r.projected]
-    peak = max([float(v) for _, v in actual + counterfactual if isinstance(v, Decimal)], default=0)
-    charts = {
-        "cumulative": bar_chart_svg(
-            title=_("Kertyneet tulospalkkiot vuosittain (EUR)"),
-            description=_("Hyväksytyt ja maksetut sekä ennustetut maksut kumulatiivisesti; kokonaiskatto: %(cap)s EUR.")
-            % {"cap": report.total_cap if report.total_cap is not None else "–"},
-            data=[(str(r.year), r.cumulative) for r in report.years],
-            peak=float(report.total_cap) if report.total_cap else None,
-        ),
-        "counterfactual": bar_chart_svg(
-            title=_("Vertailukustannus vuosittain (EUR)"),
-            description=_("Odotettu kustannus ilman ohjelmaa; sama asteikko kuin toteutuneella."),
-            data=counterfactual,
-            peak=peak,
-        ),
-        "actual": bar_chart_svg(
-            title=_("Toteutunut kustannus vuosittain (EUR)"),
-            description=_("Korjaavien palvelujen toteutunut kustannus; sama asteikko kuin vertailukustannuksella."),
-            data=actual,
-            peak=peak,
-        ),
-        "enrollments": bar_chart_svg(
-            title=_("Mukaan otetut perheet vuosittain"),
-            description=_("Alle viiden lukumääriä ei piirretä."),
-            data=[(str(y), n) for y, n in report.enrollments_by_year],
-        ),
-    }
+    charts = programme_charts(report)
     return render(request, "fund/programme_detail.html", {"report": report, "charts": charts})
 
 
@@ -134,48 +87,29 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def programme_years_csv(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, FUND_REPORT_READERS)
     report = programme_report(programme=_programme(pk))
-    header = ["year", "kind", "status", "child_years", "counterfactual_eur", "actual_eur", "savings_eur"]
-    header += ["payable_eur", "cumulative_eur", "pessimistic_eur", "optimistic_eur"]
-    rows = [
-        [
-            r.year,
-            "projection" if r.projected else "statement",
-            r.status,
-            r.child_years,
-            r.counterfactual,
-            r.actual,
-            r.savings,
-            r.payable,
-            r.cumulative,
-            r.low,
-            r.high,
-        ]
-        for r in report.years
-    ]
-    return _download(csv_bytes(header, rows), f"sibcase-{report.programme.code}-years.csv", "text/csv; charset=utf-8")
+    if report.suppressed:
+        raise Http404
+    return _download(csv_bytes(years_table(report)), f"sibcase-{report.programme.code}-years.csv", CSV)
 
 
 @login_required
 def programme_statement_csv(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, FUND_REPORT_READERS)
     report = programme_report(programme=_programme(pk), year=_year(request))
-    statement = report.statement
-    if statement is None:
+    if report.statement is None or report.suppressed:
         raise Http404
-    header = ["metric", "unit_cost_valid_from", "observations", "quantity", "unit_cost_eur", "amount_eur"]
-    rows = [
-        [
-            line.metric.code if line.metric else line.description,
-            line.unit_cost_valid_from,
-            report.line_counts.get(line.pk, ""),
-            line.quantity,
-            line.unit_cost,
-            line.amount,
-        ]
-        for line in statement.lines.select_related("metric")
-    ]
-    name = f"sibcase-{report.programme.code}-{statement.period_start.year}-statement.csv"
-    return _download(csv_bytes(header, rows), name, "text/csv; charset=utf-8")
+    name = f"sibcase-{report.programme.code}-{report.statement.period_start.year}-statement.csv"
+    return _download(csv_bytes(lines_table(report)), name, CSV)
+
+
+@login_required
+def programme_report_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, FUND_REPORT_READERS)
+    report = programme_report(programme=_programme(pk), year=_year(request))
+    if report.suppressed:
+        raise Http404
+    year = report.statement.period_start.year if report.statement else "all"
+    return _download(xlsx_bytes(report_tables(report)), f"sibcase-{report.programme.code}-{year}.xlsx", XLSX)
 
 
 @login_required
@@ -184,3 +118,53 @@ def programme_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     report = programme_report(programme=_programme(pk), year=_year(request))
     year = report.statement.period_start.year if report.statement else "all"
     return _download(report_pdf(report), f"sibcase-{report.programme.code}-{year}.pdf", "application/pdf")
+
+
+@login_required
+def indigo_export(request: HttpRequest) -> HttpResponse:
+    """The fund as one INDIGO project JSON file; refused (500 in the logs) rather than sent when it does not validate."""
+    require_role(request.user, FUND_REPORT_READERS)
+    try:
+        fund = indigo_fund(fund_id=int(request.GET["fund"]) if request.GET.get("fund", "").isdigit() else None)
+    except Fund.DoesNotExist:
+        raise Http404 from None
+    data = indigo_project(fund=fund)
+    errors = indigo_errors(data)
+    if errors:
+        raise ValueError("INDIGO export does not validate: " + "; ".join(errors[:5]))
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    return _download(content, "sibcase-indigo-project.json", "application/json")
+
+
+def fund_manager_home_context() -> dict:
+    """The fund manager's home page figures and their chart (rendered by sibcase.views.home)."""
+    dashboard = fund_dashboard()
+    chart = None
+    if dashboard.projection:
+        chart = bar_chart(
+            title=_("Tulospalkkiot vuosittain: toteutunut ja ennuste (EUR)"),
+            description=_(
+                "Laskelmien maksut (yhtenäinen pylväs) ja ennuste (viivoitettu pylväs) kaikista näytetyistä ohjelmista."
+            ),
+            data=[(str(r.year), r.payable, FORECAST if r.projected else ACTUAL) for r in dashboard.projection],
+            height=200,
+        )
+    meters = {
+        "payments": meter_svg(
+            title=_("Maksetut, hyväksytyt ja käsittelyssä olevat tulospalkkiot suhteessa kokonaiskattoihin"),
+            parts=[
+                (_("Maksettu"), dashboard.paid),
+                (_("Hyväksytty"), dashboard.approved),
+                (_("Käsittelyssä"), dashboard.pending),
+            ],
+            total=dashboard.total_caps,
+            total_label=_("Kokonaiskatto"),
+        ),
+        "children": meter_svg(
+            title=_("Lapsia mukana suhteessa tavoitteeseen"),
+            parts=[(_("Lapsia"), dashboard.children)],
+            total=dashboard.children_target,
+            total_label=_("Tavoite"),
+        ),
+    }
+    return {"fund_dashboard": dashboard, "fund_chart": chart, "fund_meters": meters}

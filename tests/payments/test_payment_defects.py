@@ -7,6 +7,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from families.services import enrollment_create, enrollment_exit
+from payments.fund_reports import selectors as fund_selectors
 from payments.models import (
     LineKind,
     PaymentStatement,
@@ -277,3 +278,12 @@ def test_late_data_after_the_last_year_lands_in_a_true_up(worked_example, people
     assert true_up.payable == Decimal("0.00")
     assert true_up.refund_due == Decimal("280.00")
     assert PaymentStatement.objects.filter(kind=StatementKind.TRUE_UP).count() == 1
+
+
+def test_the_fund_reports_count_the_same_cohort(worked_example, full_programme):
+    queued = enrollment_create(
+        actor=None, programme=full_programme, family=consenting_family(full_programme), enrolled_on=D(2023, 6, 1)
+    )
+    enrollment_exit(actor=None, enrollment=queued, exit_date=D(2023, 9, 1), reason="other")
+    counts = fund_selectors._cohort_counts(full_programme)[full_programme.pk]
+    assert (counts["families"], counts["children"]) == (4, 4)

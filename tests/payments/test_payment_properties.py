@@ -252,7 +252,9 @@ def test_a_frozen_statement_recomputes_to_itself_after_any_later_edit(db, edits)
             live = [o for o in observations if o.voided_at is None]
             if action == "add_observation":
                 observations.append(
-                    OutcomeObservationFactory(metric=metric, child=child, period_start=day, value=value)
+                    OutcomeObservationFactory(
+                        metric=metric, child=child, period_start=day, value=value, external_id=f"E{len(observations)}"
+                    )
                 )
             elif action == "correct" and live:
                 observation_correct(actor=None, observation=live[0], value=Decimal(value), reason="oikaisu")
