@@ -20,14 +20,15 @@ from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
 from families import services as family_services
-from families.models import Child, Consent, Enrollment, EnrollmentStatus, Family, Guardian
-from families.selectors import families_visible_to
-from payments.models import PaymentRun, PaymentStatement, StatementKind
+from families.models import Family
+from payments.models import StatementKind
 from payments.services.calculate import quarter_of
 from payments.services.runs import run_request
-from programs.models import EligibilityRule, Programme
+from programs.models import Programme
 from sibcase.errors import DomainError
 from sibcase.models import User
+
+from ..pages import page_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -126,69 +127,11 @@ def _is_page(route_or_path: str) -> bool:
     return not path.startswith(NOT_PAGES) and not path.endswith(DOWNLOADS) and "set_language" not in path
 
 
-def _first(queryset, n: int = 2) -> list[int]:
-    return list(queryset.order_by("pk").values_list("pk", flat=True)[:n])
-
-
-def _seed_urls(user: User) -> dict[str, list[str]]:
-    """For each view name, URLs with real ids: what this login may see first, someone else's otherwise."""
-    families = _first(families_visible_to(user)) or _first(Family.objects, 1)
-    consents = _first(Consent.objects.filter(family_id__in=families, withdrawn_on__isnull=True)) or _first(
-        Consent.objects, 1
-    )
-    enrollments = _first(
-        Enrollment.objects.filter(family_id__in=families).exclude(status=EnrollmentStatus.EXITED)
-    ) or _first(Enrollment.objects, 1)
-    children = _first(Child.objects.filter(family_id__in=families)) or _first(Child.objects, 1)
-    guardians = _first(Guardian.objects.filter(family_id__in=families)) or _first(Guardian.objects, 1)
-    programmes = _first(Programme.objects, 5)
-    rules = list(EligibilityRule.objects.order_by("pk").values_list("programme_id", "pk")[:2])
-    statements = _first(PaymentStatement.objects, 3)
-    runs = _first(PaymentRun.objects, 2)
-
-    def each(name, ids, **extra):
-        return [reverse(name, kwargs={"pk": pk, **extra}) for pk in ids]
-
-    return {
-        "home": [reverse("home")],
-        "login": [reverse("login")],
-        "families:list": [reverse("families:list"), reverse("families:list") + "?status=exited"],
-        "families:referral_create": [reverse("families:referral_create")],
-        "families:detail": each("families:detail", families),
-        "families:consent_create": each("families:consent_create", families),
-        "families:enrollment_create": each("families:enrollment_create", families),
-        "families:consent_withdraw": each("families:consent_withdraw", consents),
-        "families:enrollment_exit": each("families:enrollment_exit", enrollments),
-        "families:person_detail": each("families:person_detail", children, kind="child")
-        + each("families:person_detail", guardians, kind="guardian"),
-        "outcomes:assessment_create": each("outcomes:assessment_create", families),
-        "outcomes:episode_create": each("outcomes:episode_create", families),
-        "outcomes:observation_create": each("outcomes:observation_create", families),
-        "outcomes:visit_create": each("outcomes:visit_create", families),
-        "programs:list": [reverse("programs:list")],
-        "programs:detail": each("programs:detail", programmes),
-        "programs:window_edit": each("programs:window_edit", programmes[:1]),
-        "programs:rule_create": each("programs:rule_create", programmes[:1]),
-        "programs:rule_edit": [reverse("programs:rule_edit", kwargs={"pk": p, "rule_pk": r}) for p, r in rules],
-        "programs:referral_queue": each("programs:referral_queue", programmes),
-        "payments:statement_list": [reverse("payments:statement_list")],
-        "payments:run_create": [reverse("payments:run_create")],
-        "payments:comparison_cost_create": [reverse("payments:comparison_cost_create")],
-        "payments:run_detail": each("payments:run_detail", runs),
-        "payments:statement_detail": each("payments:statement_detail", statements),
-        "payments:statement_transition": each("payments:statement_transition", statements[:1]),
-        "payments:statement_recalculate": each("payments:statement_recalculate", statements[:1]),
-        "payments:statement_children": each("payments:statement_children", statements[:1]),
-        "fund:overview": [reverse("fund:overview")],
-        "fund:programme": each("fund:programme", programmes),
-    }
-
-
 def crawl(client, user: User | None) -> tuple[dict[str, set[str]], set[str]]:
     """Every page this login reaches: {url: codes shown}, and the view names that answered with a page."""
     if user is not None:
         client.force_login(user)
-    seeds = _seed_urls(user) if user is not None else {"login": [reverse("login")], "home": [reverse("home")]}
+    seeds = page_urls(user) if user is not None else {"login": [reverse("login")], "home": [reverse("home")]}
     queue = deque(url for urls in seeds.values() for url in urls)
     seen: set[str] = set()
     per_pattern: Counter[str] = Counter()
