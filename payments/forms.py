@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sibcase.forms import DateInput
+from sibcase.forms import EuroField, LocalDateField
 
 from .models import StatementKind
 from .services.calculate import quarter_of
 
 FIRST_YEAR, LAST_YEAR = 2019, 2032
+# A year of out-of-home care costs about €130,000 per child; a comparison group's average cost per child-year
+# above this is a typing error (e.g. a decimal comma read as a thousands separator), not a figure.
+COMPARISON_COST_MAX = Decimal("500000")
 
 
 class PeriodForm(forms.Form):
@@ -61,13 +65,15 @@ class RunRequestForm(PeriodForm):
 
 
 class ComparisonCostForm(PeriodForm):
-    cost_per_child_year = forms.DecimalField(
-        label=_("Vertailuryhmän kustannus lapsivuotta kohden (EUR)"), min_value=0, max_digits=14, decimal_places=2
+    cost_per_child_year = EuroField(
+        label=_("Vertailuryhmän kustannus lapsivuotta kohden"),
+        unit=_("€ / lapsivuosi"),
+        plausible_max=COMPARISON_COST_MAX,
     )
 
 
 class PaidForm(forms.Form):
-    paid_on = forms.DateField(label=_("Maksupäivä"), widget=DateInput())
+    paid_on = LocalDateField(label=_("Maksupäivä"))
     payment_reference = forms.CharField(label=_("Maksun viite"), max_length=100)
 
     def clean_paid_on(self):
