@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from programs.models import NeedCategory, Programme
@@ -16,6 +17,16 @@ from .models import (
     Guardian,
     ReferralSource,
 )
+
+
+class ProgrammeChoiceField(forms.ModelChoiceField):
+    """Programmes by name; one that takes no new families says so in the list already."""
+
+    def label_from_instance(self, obj):
+        cutoff = obj.enrollment_cutoff
+        if cutoff is not None and cutoff <= timezone.localdate():
+            return _("%(programme)s (ei ota uusia perheitä)") % {"programme": obj}
+        return str(obj)
 
 
 class FamilySearchForm(forms.Form):
@@ -138,7 +149,7 @@ class ConsentWithdrawForm(OnceTokenForm):
 
 
 class EnrollmentForm(OnceTokenForm):
-    programme = forms.ModelChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none())
+    programme = ProgrammeChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none())
     children = forms.ModelMultipleChoiceField(
         label=_("Mukaan tulevat lapset"), queryset=Child.objects.none(), widget=forms.CheckboxSelectMultiple
     )

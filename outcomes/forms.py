@@ -92,7 +92,8 @@ class ObservationForm(OnceTokenForm):
         self.fields["metric"].queryset = metrics
         self.fields["child"].queryset = family.children.all()
         preselect_single_choices(self, "metric", "child")
-        metric = metrics.filter(pk=self.initial.get("metric")).first() if self.initial.get("metric") else None
+        chosen = self.data.get(self.add_prefix("metric")) if self.is_bound else self.initial.get("metric")
+        metric = metrics.filter(pk=chosen).first() if str(chosen or "").isdigit() else None
         if metric is not None:
             self.fields["value"].widget.unit = UNIT_SHORT.get(metric.unit, metric.get_unit_display())
 

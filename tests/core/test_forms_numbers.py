@@ -136,7 +136,7 @@ def test_visit_minutes_show_their_unit_and_refuse_more_than_a_day():
         )
         assert not form.is_valid()
         assert "1440" in form.errors["duration_minutes"][0].replace("\u00a0", "")
-        assert "min" in str(form["duration_minutes"])
+        assert '<span class="unit" id="id_duration_minutes_unit">min</span>' in str(form["duration_minutes"])
 
 
 def test_dates_are_shown_and_read_as_day_month_year():
@@ -210,3 +210,12 @@ def test_comparison_cost_typed_in_finnish_is_stored_as_typed(client, settings):
         {"cmp-programme": programme.pk, "cmp-kind": "annual", "cmp-year": "2024", "cmp-cost_per_child_year": "7200,50"},
     )
     assert ComparisonGroupCost.objects.get().cost_per_child_year == Decimal("7200.50")
+
+
+def test_observation_value_shows_the_unit_of_the_only_metric(observed):
+    family, child = observed
+    metric = OutcomeMetricFactory(unit="day")
+    with translation.override("fi"):
+        form = ObservationForm(family=family, metrics=type(metric).objects.filter(pk=metric.pk))
+        html = str(form["value"])
+    assert '<span class="unit" id="id_value_unit">vrk</span>' in html

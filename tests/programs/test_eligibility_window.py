@@ -122,3 +122,10 @@ def test_family_page_says_at_once_that_the_programme_takes_no_new_families(clien
     assert (
         'class="button primary" href="{}"'.format(reverse("families:enrollment_create", args=[family.pk])) not in html
     )
+
+
+def test_enrollment_form_names_a_closed_programme_as_closed(client, vantaa):
+    family = _referred(vantaa)
+    client.force_login(UserFactory(role=Role.SOCIAL_WORKER, municipality=vantaa.municipality))
+    html = client.get(reverse("families:enrollment_create", args=[family.pk])).content.decode()
+    assert "Lapset SIB Vantaa (ei ota uusia perheitä)" in html
