@@ -7,7 +7,12 @@ box, but the page itself never becomes wider than the screen.
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
+from payments.models import StatementKind
+from payments.services.calculate import quarter_of
+from payments.services.runs import run_request
+from programs.models import Programme
 from sibcase.management.commands.seed_demo import DEMO_PASSWORD
 from sibcase.models import User
 
@@ -59,6 +64,15 @@ def _problems(page, name: str) -> list[str]:
 @pytest.fixture
 def demo():
     call_command("seed_demo", verbosity=0)
+    # A calculation run, so its page is visited too (the seed calculates its statements directly).
+    start, end = quarter_of(timezone.localdate())
+    run_request(
+        actor=User.objects.get(username="demo-koordinaattori"),
+        programme=Programme.objects.get(code="helsinki-perheen-mukana"),
+        kind=StatementKind.PREVIEW,
+        period_start=start,
+        period_end=end,
+    )
 
 
 @pytest.fixture
