@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from programs.models import NeedCategory, Programme
-from sibcase.forms import DateInput, OnceTokenForm
+from sibcase.forms import LocalDateField, OnceTokenForm, default_today, preselect_single_choices
 
 from .identity import validate_identity_code
 from .models import (
@@ -16,6 +17,16 @@ from .models import (
     Guardian,
     ReferralSource,
 )
+
+
+class ProgrammeChoiceField(forms.ModelChoiceField):
+    """Programmes by name; one that takes no new families says so in the list already."""
+
+    def label_from_instance(self, obj):
+        cutoff = obj.enrollment_cutoff
+        if cutoff is not None and cutoff <= timezone.localdate():
+            return _("%(programme)s (ei ota uusia perheitä)") % {"programme": obj}
+        return str(obj)
 
 
 class FamilySearchForm(forms.Form):
@@ -42,7 +53,7 @@ class IdentityCodeSearchForm(forms.Form):
 class FamilyForm(OnceTokenForm):
     programme = forms.ModelChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none())
     source = forms.ChoiceField(label=_("Ohjaava taho"), choices=ReferralSource.choices)
-    referred_on = forms.DateField(label=_("Ohjauspäivä"), widget=DateInput())
+    referred_on = LocalDateField(label=_("Ohjauspäivä"))
     reason = forms.CharField(label=_("Ohjauksen syy"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
     postal_code = forms.RegexField(
         label=_("Postinumero"), regex=r"^\d{5}$", error_messages={"invalid": _("Postinumero on viisi numeroa.")}
@@ -52,6 +63,8 @@ class FamilyForm(OnceTokenForm):
     def __init__(self, *args, programmes=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["programme"].queryset = programmes if programmes is not None else Programme.objects.none()
+        preselect_single_choices(self, "programme")
+        default_today(self, "referred_on")
 
 
 class PersonForm(forms.Form):
@@ -105,24 +118,42 @@ class ConsentForm(OnceTokenForm):
     guardian = forms.ModelChoiceField(label=_("Huoltaja"), queryset=Guardian.objects.none())
     programme = forms.ModelChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none())
     scope = forms.ChoiceField(label=_("Suostumuksen laajuus"), choices=ConsentScope.choices)
-    given_on = forms.DateField(label=_("Suostumuksen päivä"), widget=DateInput())
+    given_on = LocalDateField(label=_("Suostumuksen päivä"))
 
     def __init__(self, *args, family, programmes, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["guardian"].queryset = family.guardians.all()
         self.fields["programme"].queryset = programmes
+        _preselect_referred_programme(self, family, programmes)
+        preselect_single_choices(self, "guardian", "programme")
+        if not self.is_bound:
+            self.initial.setdefault("scope", ConsentScope.PARTICIPATION)
+        default_today(self, "given_on")
+
+
+def _preselect_referred_programme(form, family, programmes) -> None:
+    """The programme the family has a pending referral to is the usual answer (when there is exactly one)."""
+    if form.is_bound or form.initial.get("programme"):
+        return
+    referred = list(programmes.filter(referrals__family=family, referrals__status="pending").distinct()[:2])
+    if len(referred) == 1:
+        form.initial["programme"] = referred[0].pk
 
 
 class ConsentWithdrawForm(OnceTokenForm):
-    withdrawn_on = forms.DateField(label=_("Peruutuspäivä"), widget=DateInput())
+    withdrawn_on = LocalDateField(label=_("Peruutuspäivä"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default_today(self, "withdrawn_on")
 
 
 class EnrollmentForm(OnceTokenForm):
-    programme = forms.ModelChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none())
+    programme = ProgrammeChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none())
     children = forms.ModelMultipleChoiceField(
         label=_("Mukaan tulevat lapset"), queryset=Child.objects.none(), widget=forms.CheckboxSelectMultiple
     )
-    enrolled_on = forms.DateField(label=_("Mukaantulopäivä"), widget=DateInput())
+    enrolled_on = LocalDateField(label=_("Mukaantulopäivä"))
     backdating_reason = forms.CharField(
         label=_("Takautuvan kirjauksen perustelu (koordinaattori)"),
         required=False,
@@ -139,17 +170,28 @@ class EnrollmentForm(OnceTokenForm):
         self.fields["children"].queryset = family.children.all()
         if not self.is_bound:
             self.initial.setdefault("children", list(family.children.all()))
+        _preselect_referred_programme(self, family, programmes)
+        preselect_single_choices(self, "programme")
+        default_today(self, "enrolled_on")
         if not may_approve_backdating:
             del self.fields["backdating_reason"]
 
 
 class EnrollmentActivateForm(OnceTokenForm):
-    activated_on = forms.DateField(label=_("Aloituspäivä ohjelmassa"), widget=DateInput())
+    activated_on = LocalDateField(label=_("Aloituspäivä ohjelmassa"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default_today(self, "activated_on")
 
 
 class EnrollmentExitForm(OnceTokenForm):
-    exit_date = forms.DateField(label=_("Päättymispäivä"), widget=DateInput())
+    exit_date = LocalDateField(label=_("Päättymispäivä"))
     reason = forms.ChoiceField(label=_("Päättymisen syy"), choices=ExitReason.choices)
     note = forms.CharField(
         label=_("Lisätieto"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default_today(self, "exit_date")

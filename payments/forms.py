@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sibcase.forms import DateInput
+from sibcase.forms import EuroField, LocalDateField, LocalDecimalField
 
 from .models import PaymentTerms, StatementKind
 from .services.calculate import quarter_of, true_up_period
 
 FIRST_YEAR, LAST_YEAR = 2019, 2032
+# A year of out-of-home care costs about €130,000 per child; a comparison group's average cost per child-year
+# above this is a typing error (e.g. a decimal comma read as a thousands separator), not a figure.
+COMPARISON_COST_MAX = Decimal("500000")
 
 
 class PeriodForm(forms.Form):
@@ -75,13 +79,15 @@ class ComparisonCostForm(PeriodForm):
         ],
         initial=StatementKind.ANNUAL,
     )
-    cost_per_child_year = forms.DecimalField(
-        label=_("Vertailuryhmän kustannus lapsivuotta kohden (EUR)"), min_value=0, max_digits=14, decimal_places=2
+    cost_per_child_year = EuroField(
+        label=_("Vertailuryhmän kustannus lapsivuotta kohden"),
+        unit=_("€ / lapsivuosi"),
+        plausible_max=COMPARISON_COST_MAX,
     )
 
 
 class PaidForm(forms.Form):
-    paid_on = forms.DateField(label=_("Maksupäivä"), widget=DateInput())
+    paid_on = LocalDateField(label=_("Maksupäivä"))
     payment_reference = forms.CharField(label=_("Maksun viite"), max_length=100)
 
     def clean_paid_on(self):
@@ -127,7 +133,15 @@ class TermsDraftForm(forms.ModelForm):
             "decision_reference",
             "reason",
         ]
-        widgets = {"effective_from": DateInput(), "effective_to": DateInput()}
+        # Dates and numbers in the app's language ("7 200,50" in Finnish), as in every other form.
+        field_classes = {
+            "effective_from": LocalDateField,
+            "effective_to": LocalDateField,
+            "baseline_cost_per_child_year": EuroField,
+            "savings_share": LocalDecimalField,
+            "period_cap": EuroField,
+            "total_cap": EuroField,
+        }
 
     def __init__(self, *args, programmes, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,18 +4,18 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from families.models import EmploymentStatus, ReferralSource
-from sibcase.forms import DateInput
+from sibcase.forms import LocalDateField, LocalIntegerField
 
 from .models import EligibilityRule, NeedCategory
 
 
 class WindowForm(forms.Form):
-    enrollment_opens = forms.DateField(label=_("Ilmoittautuminen alkaa"), widget=DateInput())
-    enrollment_cutoff = forms.DateField(
-        label=_("Katkaisupäivä (ensimmäinen päivä, jona uusia perheitä ei oteta)"), widget=DateInput(), required=False
+    enrollment_opens = LocalDateField(label=_("Ilmoittautuminen alkaa"))
+    enrollment_cutoff = LocalDateField(
+        label=_("Katkaisupäivä (ensimmäinen päivä, jona uusia perheitä ei oteta)"), required=False
     )
     decision_body = forms.CharField(label=_("Päättänyt toimielin"), max_length=200, required=False)
-    decision_date = forms.DateField(label=_("Päätöksen päivä"), widget=DateInput(), required=False)
+    decision_date = LocalDateField(label=_("Päätöksen päivä"), required=False)
     decision_text = forms.CharField(
         label=_("Päätöksen sisältö"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -27,6 +27,12 @@ class WindowForm(forms.Form):
 
 
 class EligibilityRuleForm(forms.ModelForm):
+    min_age = LocalIntegerField(
+        label=_("Vähimmäisikä"), unit=_("vuotta"), required=False, plausible_min=0, plausible_max=18
+    )
+    max_age = LocalIntegerField(
+        label=_("Enimmäisikä"), unit=_("vuotta"), required=False, plausible_min=0, plausible_max=18
+    )
     guardian_statuses = forms.MultipleChoiceField(
         label=_("Hyväksytyt huoltajan tilanteet"),
         choices=EmploymentStatus.choices,

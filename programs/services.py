@@ -1,7 +1,10 @@
 """Programme rules: eligibility evaluation (rules are data, see EligibilityRule).
 
-Each rule gives pass / fail / unknown with a reason in Finnish, Swedish and English. The overall verdict is
-fail if any rule fails, else unknown if any rule cannot be decided from what is recorded, else pass.
+Each rule gives pass / fail / unknown with a reason in Finnish, Swedish and English. The rules' verdict is
+fail if any rule fails, else unknown if any rule cannot be decided from what is recorded, else pass. Beside the
+rules the result states whether the programme takes families now (its enrollment window, with the decision that
+closed it) and has a place for one (capacity), so that a closed programme is flagged before anyone records a
+consent: `overall_verdict` combines all three, and is what pages show.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from typing import Any
 
 from django.db import models, transaction
 from django.db.models import F
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from families.models import EmploymentStatus, Family, Referral, ReferralSource
+from families.models import EmploymentStatus, Enrollment, EnrollmentStatus, Family, Referral, ReferralSource
 from sibcase.audit import audit_record
 from sibcase.errors import DomainError, Problem
 from sibcase.models import AuditEvent, User
@@ -32,6 +36,9 @@ from .models import (
 )
 
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+# Not rules of the programme's own choosing but facts of the programme: shown with the rules' reasons.
+WINDOW, CAPACITY = "enrollment_window", "capacity"
+LANGUAGES = ("fi", "sv", "en")
 
 VERDICT_LABELS = {
     PASS: {"fi": "Täyttää ehdot", "sv": "Uppfyller villkoren", "en": "Eligible"},
@@ -49,6 +56,13 @@ RULE_NAMES = {
     },
     RuleKind.NEED_CATEGORY: {"fi": "Tuen tarve", "sv": "Stödbehov", "en": "Support need"},
     RuleKind.REFERRAL_SOURCE: {"fi": "Ohjaava taho", "sv": "Hänvisande instans", "en": "Referral source"},
+    WINDOW: {"fi": "Ilmoittautumisikkuna", "sv": "Anmälningsperiod", "en": "Enrollment window"},
+    CAPACITY: {"fi": "Paikat", "sv": "Platser", "en": "Places"},
+}
+CLOSED_LABEL = {
+    "fi": "Ohjelma ei ota uusia perheitä",
+    "sv": "Programmet tar inte emot nya familjer",
+    "en": "The programme takes no new families",
 }
 
 # Reason texts side by side in the three languages; {placeholders} are filled per family.
@@ -141,8 +155,11 @@ class RuleResult:
     kind: str
     verdict: str
     params: dict = field(default_factory=dict)
+    texts: dict[str, str] | None = None  # the window's and capacity's reasons, already written in each language
 
     def message_in(self, language: str) -> str:
+        if self.texts is not None:
+            return self.texts[language]
         return REASONS[(self.kind, self.verdict)][language].format(**self.params)
 
     @property
@@ -160,12 +177,40 @@ class RuleResult:
 
 @dataclass(frozen=True)
 class EligibilityResult:
+    """`verdict` and `reasons` are the programme's eligibility rules (the enrollment service checks these); the
+    window and capacity are the programme's state today, and `overall_verdict` combines all of them."""
+
     verdict: str
     reasons: list[RuleResult]
+    window: RuleResult | None = None
+    capacity: RuleResult | None = None
 
     @property
     def verdict_label(self) -> str:
         return VERDICT_LABELS[self.verdict][_language()]
+
+    @property
+    def programme_reasons(self) -> list[RuleResult]:
+        return [reason for reason in (self.window, self.capacity) if reason is not None]
+
+    @property
+    def all_reasons(self) -> list[RuleResult]:
+        return [*self.programme_reasons, *self.reasons]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.window is not None and self.window.verdict != PASS
+
+    @property
+    def overall_verdict(self) -> str:
+        verdicts = {self.verdict, *(reason.verdict for reason in self.programme_reasons)}
+        return FAIL if FAIL in verdicts else UNKNOWN if UNKNOWN in verdicts else PASS
+
+    @property
+    def overall_label(self) -> str:
+        if self.window is not None and self.window.verdict == FAIL and self.window.params.get("closed"):
+            return CLOSED_LABEL[_language()]
+        return VERDICT_LABELS[self.overall_verdict][_language()]
 
 
 def age_on(birth: datetime.date, day: datetime.date) -> int:
@@ -174,7 +219,11 @@ def age_on(birth: datetime.date, day: datetime.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def eligibility_evaluate(*, programme: Programme, family: Family, on_date: datetime.date) -> EligibilityResult:
+def eligibility_evaluate(
+    *, programme: Programme, family: Family, on_date: datetime.date, today: datetime.date | None = None
+) -> EligibilityResult:
+    """The family's verdict for the programme: its rules judged on `on_date` (the referral date), and whether the
+    programme takes a family `today` (window) and has a place for it (capacity)."""
     rules = list(
         EligibilityRule.objects.filter(programme=programme, is_active=True).prefetch_related("need_categories")
     )
@@ -184,7 +233,127 @@ def eligibility_evaluate(*, programme: Programme, family: Family, on_date: datet
     ]
     verdicts = {result.verdict for result in results}
     verdict = FAIL if FAIL in verdicts else UNKNOWN if UNKNOWN in verdicts else PASS
-    return EligibilityResult(verdict=verdict, reasons=results)
+    today = today or timezone.localdate()
+    return EligibilityResult(
+        verdict=verdict,
+        reasons=results,
+        window=_window(programme, referred_on=on_date, today=today),
+        capacity=_capacity(programme),
+    )
+
+
+def _in_each_language(write) -> dict[str, str]:
+    texts = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            texts[language] = str(write())
+    return texts
+
+
+def enrollment_closed_message(programme: Programme) -> str:
+    """The refusal of a family from the cutoff on, with the decision; the same words as the enrollment
+    service's `enrollment_closed` refusal (families.services._cutoff_problem), in the active language."""
+    decision = ""
+    if programme.cutoff_decision_body:
+        decision = _(" (%(body)s, päätös %(date)s)") % {
+            "body": programme.cutoff_decision_body,
+            "date": date_format(programme.cutoff_decision_date) if programme.cutoff_decision_date else "",
+        }
+    return _("Ohjelmaan ei oteta uusia perheitä %(cutoff)s alkaen%(decision)s.") % {
+        "cutoff": date_format(programme.enrollment_cutoff),
+        "decision": decision,
+    }
+
+
+def _window(programme: Programme, *, referred_on: datetime.date, today: datetime.date) -> RuleResult:
+    cutoff = programme.enrollment_cutoff
+    if cutoff is not None and cutoff <= today:
+        if referred_on < cutoff:
+            # Referred while the programme was open: enrollable only as a backdated record a coordinator approves.
+            return RuleResult(
+                WINDOW,
+                UNKNOWN,
+                {"cutoff": cutoff.isoformat()},
+                _in_each_language(
+                    lambda: (
+                        _(
+                            "Ohjelman uusien perheiden ottaminen päättyi %(cutoff)s. Ennen sitä päivätty kirjaus tehdään "
+                            "nyt jälkikäteen, joten se vaatii koordinaattorin hyväksynnän ja kirjallisen perustelun."
+                        )
+                        % {"cutoff": date_format(cutoff)}
+                    )
+                ),
+            )
+        return RuleResult(
+            WINDOW,
+            FAIL,
+            {"cutoff": cutoff.isoformat(), "closed": True},
+            _in_each_language(lambda: enrollment_closed_message(programme)),
+        )
+    if today < programme.enrollment_opens:
+        return RuleResult(
+            WINDOW,
+            FAIL,
+            {"opens": programme.enrollment_opens.isoformat()},
+            _in_each_language(
+                lambda: (
+                    _("Ohjelmaan otetaan perheitä vasta %(date)s alkaen.")
+                    % {"date": date_format(programme.enrollment_opens)}
+                )
+            ),
+        )
+    if cutoff is not None:
+        return RuleResult(
+            WINDOW,
+            PASS,
+            {"cutoff": cutoff.isoformat()},
+            _in_each_language(
+                lambda: (
+                    _("Ohjelma ottaa uusia perheitä; viimeinen päivä on %(day)s.")
+                    % {"day": date_format(cutoff - datetime.timedelta(days=1))}
+                )
+            ),
+        )
+    return RuleResult(WINDOW, PASS, {}, _in_each_language(lambda: _("Ohjelma ottaa uusia perheitä.")))
+
+
+def _capacity(programme: Programme) -> RuleResult | None:
+    if programme.capacity is None:
+        return None
+    active = Enrollment.objects.filter(programme=programme, status=EnrollmentStatus.ACTIVE).count()
+    params = {"capacity": programme.capacity, "active": active}
+    if active < programme.capacity:
+        return RuleResult(
+            CAPACITY,
+            PASS,
+            params,
+            _in_each_language(
+                lambda: (
+                    _("Paikkoja vapaana %(free)s / %(capacity)s.")
+                    % {"free": programme.capacity - active, "capacity": programme.capacity}
+                )
+            ),
+        )
+    if programme.waitlist_when_full:
+        return RuleResult(
+            CAPACITY,
+            PASS,
+            params,
+            _in_each_language(
+                lambda: (
+                    _("Ohjelma on täynnä (%(capacity)s perhettä mukana); perhe otetaan jonoon.")
+                    % {"capacity": programme.capacity}
+                )
+            ),
+        )
+    return RuleResult(
+        CAPACITY,
+        FAIL,
+        params,
+        _in_each_language(
+            lambda: _("Ohjelma on täynnä (%(capacity)s perhettä mukana).") % {"capacity": programme.capacity}
+        ),
+    )
 
 
 def _evaluate(rule: EligibilityRule, *, programme, family, children, on_date) -> RuleResult:

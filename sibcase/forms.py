@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.core import signing
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError, Problem
@@ -150,3 +156,212 @@ def form_status(*forms) -> int:
         getattr(form, "is_bound", False) and (form.errors or getattr(form, "non_form_errors", list)()) for form in forms
     )
     return 400 if invalid else 200
+
+
+# Numbers, dates, units and choices in the app's language ------------------------------------------------------
+# Browsers read <input type="number"> and <input type="date"> in the browser's own locale, not the app's: an
+# English browser takes "7200,50" for 720050. These fields are plain text inputs that the server reads in the
+# active language, show their unit beside them, and refuse values no one could mean.
+
+EURO_AMOUNT_MAX = Decimal("10000000")  # the whole fund's outcome payments are about €10 M: no euro figure is more
+_SPACES = str.maketrans("", "", " \u00a0\u202f")
+_ENGLISH_GROUPED = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+class UnitTextInput(forms.TextInput):
+    """A text input with its unit (or format hint) beside it; the unit is tied to the input by aria-describedby."""
+
+    def __init__(self, *, unit="", attrs=None):
+        self.unit = unit
+        super().__init__(attrs=attrs)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = dict(attrs or {})
+        if not self.unit or not attrs.get("id"):
+            return super().render(name, value, attrs, renderer)
+        unit_id = f"{attrs['id']}_unit"
+        attrs["aria-describedby"] = f"{attrs.get('aria-describedby', '')} {unit_id}".strip()
+        field = super().render(name, value, attrs, renderer)
+        return format_html(
+            '<span class="with-unit">{}<span class="unit" id="{}">{}</span></span>', field, unit_id, self.unit
+        )
+
+
+def _number_text(value) -> str:
+    return number_format(value, use_l10n=True, force_grouping=True)
+
+
+class LocalDecimalField(forms.DecimalField):
+    """A number typed as the app's language writes it: "7 200,50" in Finnish and Swedish, "7,200.50" in English.
+
+    A point is read as the decimal separator in Finnish and Swedish too (neither uses it for grouping); in English
+    a comma is accepted only in thousands groups, so "1,5" is refused rather than read as 15. `plausible_max` and
+    `plausible_min` refuse values outside what the field can sensibly hold, with the limit and unit in the message.
+    """
+
+    widget = UnitTextInput
+
+    def __init__(self, *, unit="", plausible_min=None, plausible_max=None, **kwargs):
+        kwargs["localize"] = True
+        super().__init__(**kwargs)
+        self.unit = unit
+        self.plausible_min = plausible_min
+        self.plausible_max = plausible_max
+        self.widget.unit = unit
+        self.widget.attrs.setdefault("inputmode", "decimal")
+        self.widget.attrs.setdefault("autocomplete", "off")
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().translate(_SPACES)
+        if (get_language() or "fi")[:2] == "en":
+            if "," in text:
+                if not _ENGLISH_GROUPED.fullmatch(text):
+                    raise forms.ValidationError(
+                        _("Käytä desimaalierottimena pistettä (esim. 1.5); pilkku erottaa vain tuhannet."),
+                        code="decimal_separator",
+                    )
+                text = text.replace(",", "")
+        else:
+            if text.count(",") + text.count(".") > 1:
+                raise forms.ValidationError(
+                    _("Kirjoita luku ilman tuhaterottimia, desimaalit pilkun jälkeen (esim. 7200,50)."),
+                    code="decimal_separator",
+                )
+            text = text.replace(",", ".")
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if not number.is_finite():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+    def validate(self, value):
+        super().validate(value)
+        if value in self.empty_values:
+            return
+        if self.plausible_max is not None and value > self.plausible_max:
+            raise forms.ValidationError(
+                _("%(value)s %(unit)s ei ole uskottava arvo: enintään %(limit)s %(unit)s."),
+                code="implausible",
+                params={"value": _number_text(value), "limit": _number_text(self.plausible_max), "unit": self.unit},
+            )
+        if self.plausible_min is not None and value < self.plausible_min:
+            raise forms.ValidationError(
+                _("%(value)s %(unit)s ei ole uskottava arvo: vähintään %(limit)s %(unit)s."),
+                code="implausible",
+                params={"value": _number_text(value), "limit": _number_text(self.plausible_min), "unit": self.unit},
+            )
+
+
+class LocalIntegerField(LocalDecimalField):
+    """A whole number in the app's language, with its unit and plausible range."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("decimal_places", 0)
+        super().__init__(**kwargs)
+        self.widget.attrs["inputmode"] = "numeric"
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        if number is None:
+            return None
+        if number != number.to_integral_value():
+            raise forms.ValidationError(_("Kirjoita kokonaisluku."), code="whole_number")
+        return number.to_integral_value()
+
+    def clean(self, value):
+        number = super().clean(value)
+        return None if number is None else int(number)
+
+
+class EuroField(LocalDecimalField):
+    """A euro amount: two decimals, never negative, at most `plausible_max` (by default EURO_AMOUNT_MAX)."""
+
+    def __init__(self, *, unit="€", plausible_max=EURO_AMOUNT_MAX, **kwargs):
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("min_value", 0)
+        super().__init__(unit=unit, plausible_max=plausible_max, **kwargs)
+
+
+class LocalDateInput(UnitTextInput):
+    """A date as the app writes it everywhere (d.m.yyyy), with the format beside the field."""
+
+    def __init__(self, attrs=None):
+        super().__init__(unit=_("p.k.vvvv"), attrs={"inputmode": "numeric", "autocomplete": "off", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, datetime.date):
+            return f"{value.day}.{value.month}.{value.year}"
+        return super().format_value(value)
+
+
+class LocalDateField(forms.DateField):
+    """Reads d.m.yyyy (also d.m.yy, d/m/yyyy and ISO yyyy-mm-dd) in every language: the app shows dates as
+    d.m.yyyy in Finnish, Swedish and English alike, so a typed date is never read month-first."""
+
+    widget = LocalDateInput
+    input_formats = ["%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y", "%Y-%m-%d"]
+
+
+def preselect_single_choices(form: forms.BaseForm, *names: str) -> None:
+    """On a blank form, choose the only possible choice of each named field (the only programme, guardian…)."""
+    if form.is_bound:
+        return
+    for name in names:
+        field = form.fields.get(name)
+        if field is None or form.initial.get(name):
+            continue
+        choices = list(field.queryset[:2])
+        if len(choices) == 1:
+            form.initial[name] = choices[0].pk
+
+
+def default_today(form: forms.BaseForm, *names: str) -> None:
+    """On a blank form, date fields whose usual answer is today start with today."""
+    if form.is_bound:
+        return
+    for name in names:
+        if name in form.fields:
+            form.initial.setdefault(name, timezone.localdate())
+
+
+@dataclass(frozen=True)
+class ErrorItem:
+    anchor: str  # the field's id, "" for an error of the whole form
+    label: str
+    message: str
+
+
+def error_summary(*forms_and_formsets) -> list[ErrorItem]:
+    """Every error of the given forms and formsets, in page order, each linking to its field (GOV.UK pattern)."""
+    items: list[ErrorItem] = []
+
+    def of_form(form, suffix=""):
+        if not form.is_bound:
+            return
+        for message in form.non_field_errors():
+            items.append(ErrorItem("", "", str(message)))
+        for name, field in form.fields.items():
+            for message in form.errors.get(name, []):
+                if isinstance(field.widget, forms.HiddenInput):
+                    items.append(ErrorItem("", "", str(message)))
+                else:
+                    items.append(ErrorItem(form[name].auto_id or "", f"{field.label}{suffix}", str(message)))
+
+    for entry in forms_and_formsets:
+        if entry is None:
+            continue
+        if isinstance(entry, forms.BaseFormSet):
+            if not entry.is_bound:
+                continue
+            for message in entry.non_form_errors():
+                items.append(ErrorItem("", "", str(message)))
+            for index, form in enumerate(entry.forms, start=1):
+                of_form(form, f" ({index})")
+        else:
+            of_form(entry)
+    return items

@@ -49,7 +49,7 @@ def test_coordinator_sets_a_cutoff_and_the_next_enrollment_is_refused(page, live
 
     login(page, live_server, "sosiaalityo")
     page.goto(f"{live_server.url}/families/{family.pk}/enroll/")
-    page.get_by_label("Ohjelma").select_option(label="Lapset SIB Vantaa")
+    page.get_by_label("Ohjelma").select_option(label="Lapset SIB Vantaa (ei ota uusia perheitä)")
     page.get_by_label("Mukaantulopäivä").fill(today)
     page.get_by_role("button", name="Tallenna").click()
     expect(page.get_by_role("alert")).to_contain_text("Vantaan sosiaali- ja terveyslautakunta")

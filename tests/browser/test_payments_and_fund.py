@@ -21,7 +21,7 @@ def test_coordinator_calculates_2024_and_reads_it_line_by_line(page, live_server
     page.get_by_label("Ohjelma").select_option(label=str(worked_example["programme"]))
     page.get_by_label("Vuosi").fill("2024")
     page.get_by_role("button", name="Käynnistä laskenta").click()
-    expect(page.locator("dd[role=status]")).to_contain_text("Valmis")
+    expect(page.locator("dd > [role=status]")).to_contain_text("Valmis")
     page.get_by_role("link", name="Avaa laskelma").click()
     expect(page.locator("table.calculation")).to_contain_text("5\u00a0023,88")
     check_accessibility(page, "11-statement")

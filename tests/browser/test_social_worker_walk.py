@@ -83,6 +83,7 @@ def test_referral_to_exit(page, live_server, setting):
     page.locator("#id_child").select_option(index=1)
     page.get_by_label("Lähde").select_option("social_worker")
     page.get_by_label("Jakso alkaa").fill("2024-03-01")
+    page.get_by_label("Jakso päättyy").fill("31.3.2024")  # two placement days fit a month, not a single day
     page.get_by_label("Arvo").fill("2")
     page.get_by_role("button", name="Tallenna").click()
 
@@ -117,7 +118,7 @@ def test_refused_enrollment_shows_its_reason(page, live_server, setting):
     ConsentFactory(guardian=GuardianFactory(family=family), programme=closed, given_on=datetime.date(2021, 8, 1))
     login(page, live_server, "sosiaalityo")
     page.goto(f"{live_server.url}/families/{family.pk}/enroll/")
-    page.get_by_label("Ohjelma").select_option(label="Lapset SIB Vantaa")
+    page.get_by_label("Ohjelma").select_option(label="Lapset SIB Vantaa (ei ota uusia perheitä)")
     page.get_by_label("Mukaantulopäivä").fill("2021-09-01")
     page.get_by_role("button", name="Tallenna").click()
     expect(page.get_by_role("alert")).to_contain_text("Vantaan sosiaali- ja terveyslautakunta")

@@ -1,0 +1,85 @@
+"""What a person reads instead of an internal code: audit event types and refusal codes as translated labels.
+
+The codes stay in the database, the API and the logs (they are stable and machine-readable); pages show these
+labels through the `labels` template filters. A code without a label shows a general label, never the code.
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+AUDIT_EVENT_LABELS: dict[str, Promise] = {
+    "family.created": _("Perhe kirjattiin"),
+    "child.created": _("Lapsi kirjattiin"),
+    "guardian.created": _("Huoltaja kirjattiin"),
+    "referral.created": _("Ohjaus kirjattiin"),
+    "consent.given": _("Suostumus kirjattiin"),
+    "consent.withdrawn": _("Suostumus peruttiin"),
+    "enrollment.created": _("Perhe otettiin mukaan ohjelmaan"),
+    "enrollment.backdating_approved": _("Takautuva mukaanotto hyväksyttiin"),
+    "enrollment.exited": _("Osallistuminen päätettiin"),
+    "assessment.created": _("Palvelutarpeen arvio kirjattiin"),
+    "episode.created": _("Palvelujakso kirjattiin"),
+    "visit.created": _("Tapaaminen kirjattiin"),
+    "observation.created": _("Tulostieto kirjattiin"),
+    "observations.imported": _("Tulostietoja tuotiin tiedostosta"),
+    "programme.window_changed": _("Ilmoittautumisikkunaa muutettiin"),
+    "eligibility_rule.created": _("Kelpoisuussääntö lisättiin"),
+    "eligibility_rule.changed": _("Kelpoisuussääntöä muutettiin"),
+    "comparison_cost.recorded": _("Vertailuryhmän kustannus kirjattiin"),
+    "payment_run.requested": _("Laskentaa pyydettiin"),
+    "statement.calculated": _("Tulospalkkiolaskelma laskettiin"),
+    "statement.draft": _("Laskelma palautettiin luonnokseksi"),
+    "statement.validated": _("Laskelma merkittiin tarkastetuksi"),
+    "statement.approved": _("Laskelma hyväksyttiin maksettavaksi"),
+    "statement.paid": _("Laskelma kirjattiin maksetuksi"),
+}
+
+# The object part of an event type, for a type that has no label of its own yet.
+AUDIT_OBJECT_LABELS: dict[str, Promise] = {
+    "family": _("Perhe"),
+    "child": _("Lapsi"),
+    "guardian": _("Huoltaja"),
+    "referral": _("Ohjaus"),
+    "consent": _("Suostumus"),
+    "enrollment": _("Ohjelmajakso"),
+    "assessment": _("Palvelutarpeen arvio"),
+    "episode": _("Palvelujakso"),
+    "visit": _("Tapaaminen"),
+    "observation": _("Tulostieto"),
+    "programme": _("Ohjelma"),
+    "statement": _("Tulospalkkiolaskelma"),
+}
+
+REFUSAL_LABELS: dict[str, Promise] = {
+    "programme_other_municipality": _("Toisen kunnan ohjelma"),
+    "date_in_future": _("Päivä tulevaisuudessa"),
+    "enrollment_not_open": _("Ilmoittautuminen ei ollut vielä alkanut"),
+    "enrollment_closed": _("Ohjelma ei ota uusia perheitä"),
+    "backdating_requires_approval": _("Takautuva kirjaus vaatii koordinaattorin hyväksynnän"),
+    "backdating_approver_not_coordinator": _("Hyväksyjä ei ole ohjelman koordinaattori"),
+    "consent_missing": _("Suostumus puuttuu"),
+    "already_enrolled": _("Perhe on jo mukana"),
+    "no_children": _("Lapsia ei valittu"),
+    "child_not_in_family": _("Lapsi ei kuulu perheeseen"),
+    "referral_mismatch": _("Ohjaus koskee toista perhettä tai ohjelmaa"),
+    "not_eligible": _("Ei täytä ohjelman ehtoja"),
+    "eligibility_unknown": _("Kelpoisuutta ei voitu ratkaista"),
+    "capacity_full": _("Ohjelma on täynnä"),
+}
+
+
+def audit_event_label(event_type: str) -> str:
+    """The label of an audit event type, e.g. "consent.given" → "Suostumus kirjattiin"."""
+    label = AUDIT_EVENT_LABELS.get(event_type)
+    if label is not None:
+        return str(label)
+    subject = AUDIT_OBJECT_LABELS.get(event_type.split(".", 1)[0])
+    return str(_("%(subject)s: muutos") % {"subject": subject}) if subject else str(_("Kirjaus"))
+
+
+def refusal_label(code: str) -> str:
+    """The label of an enrollment refusal code, e.g. "enrollment_closed" → "Ohjelma ei ota uusia perheitä"."""
+    label = REFUSAL_LABELS.get(code)
+    return str(label) if label is not None else str(_("Muu syy"))
