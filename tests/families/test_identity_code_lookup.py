@@ -112,7 +112,10 @@ def _page_post(client, programme, code, **overrides):
 
 
 def _errors(response) -> list[str]:
-    lists = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.content.decode(), flags=re.S)
+    """Every error shown: the field and formset error lists and the summary at the top of a refused form."""
+    html = response.content.decode()
+    lists = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', html, flags=re.S)
+    lists += re.findall(r'<div class="error-summary"[^>]*>(.*?)</div>', html, flags=re.S)
     return [re.sub(r"<[^>]+>", " ", item).strip() for item in lists]
 
 
