@@ -44,6 +44,7 @@ def page_urls(user: User) -> dict[str, list[str]]:
         "families:enrollment_create": each("families:enrollment_create", families),
         "families:consent_withdraw": each("families:consent_withdraw", consents),
         "families:enrollment_exit": each("families:enrollment_exit", enrollments),
+        "families:enrollment_activate": each("families:enrollment_activate", enrollments),
         "families:person_detail": each("families:person_detail", children, kind="child")
         + each("families:person_detail", guardians, kind="guardian"),
         "outcomes:assessment_create": each("outcomes:assessment_create", families),
@@ -57,6 +58,7 @@ def page_urls(user: User) -> dict[str, list[str]]:
         "programs:rule_edit": [reverse("programs:rule_edit", kwargs={"pk": p, "rule_pk": r}) for p, r in rules],
         "programs:referral_queue": each("programs:referral_queue", programmes),
         "payments:statement_list": [reverse("payments:statement_list")],
+        "payments:terms_list": [reverse("payments:terms_list")],
         "payments:run_create": [reverse("payments:run_create")],
         "payments:comparison_cost_create": [reverse("payments:comparison_cost_create")],
         "payments:run_detail": each("payments:run_detail", runs),

@@ -13,3 +13,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# seed_demo creates logins with a published password: it runs only where this is set (demo and test settings).
+ALLOW_DEMO_SEED = True

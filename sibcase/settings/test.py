@@ -33,3 +33,6 @@ SIBCASE = {**SIBCASE, "FUND_REPORT_CACHE_SECONDS": 0}  # noqa: F405
 
 # Uploads of a test run land in a throwaway folder, never in the working tree.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="sibcase-test-files-"))
+
+# seed_demo creates logins with a published password: it runs only where this is set (demo and test settings).
+ALLOW_DEMO_SEED = True
