@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from sibcase.audit import logs_refusals
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error, form_status
 from sibcase.models import Role
@@ -80,6 +81,7 @@ def subject_access(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@logs_refusals("families.{kind}")
 def subject_access_person(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """The same export started from the person's page."""
     require_role(request.user, ADMINS)
@@ -129,6 +131,7 @@ def erasure_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@logs_refusals("families.family")
 def erasure_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, ADMINS)
     family = get_object_or_404(Family, pk=pk)
@@ -142,7 +145,7 @@ def erasure_propose_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Poistoa ehdotettiin. Toinen ylläpitäjä ratkaisee sen."))
     else:
         messages.error(request, _("Kirjaa poiston peruste."))
-    return redirect("families:erasure_list")
+    return redirect("privacy:erasure_list")
 
 
 @login_required
@@ -161,7 +164,7 @@ def erasure_decide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Poistopyyntö ratkaistiin."))
     else:
         messages.error(request, _("Valitse ratkaisu ja kirjaa perustelu."))
-    return redirect("families:erasure_list")
+    return redirect("privacy:erasure_list")
 
 
 @login_required
@@ -219,7 +222,7 @@ def break_glass_review_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Pääsy merkittiin tarkastetuksi."))
     else:
         messages.error(request, _("Kirjaa tarkastuksen huomio."))
-    return redirect("families:break_glass_review")
+    return redirect("privacy:break_glass_review")
 
 
 @login_required

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import privacy_views, views
+from . import views
+from .privacy_views import break_glass as views_break_glass
 
 app_name = "families"
 
@@ -16,19 +17,4 @@ urlpatterns = [
     path("people/<str:kind>/<int:pk>/", views.person_detail, name="person_detail"),
 ]
 
-urlpatterns += [
-    path("break-glass/", privacy_views.break_glass, name="break_glass"),
-    path("privacy/", privacy_views.privacy_index, name="privacy_index"),
-    path("privacy/subject-access/", privacy_views.subject_access, name="subject_access"),
-    path(
-        "privacy/subject-access/<str:kind>/<int:pk>/",
-        privacy_views.subject_access_person,
-        name="subject_access_person",
-    ),
-    path("privacy/erasure/", privacy_views.erasure_list, name="erasure_list"),
-    path("privacy/erasure/family/<int:pk>/propose/", privacy_views.erasure_propose_view, name="erasure_propose"),
-    path("privacy/erasure/<int:pk>/decide/", privacy_views.erasure_decide, name="erasure_decide"),
-    path("privacy/break-glass/", privacy_views.break_glass_review_list, name="break_glass_review"),
-    path("privacy/break-glass/<int:pk>/review/", privacy_views.break_glass_review_view, name="break_glass_reviewed"),
-    path("privacy/access-review/", privacy_views.access_review, name="access_review"),
-]
+urlpatterns += [path("break-glass/", views_break_glass, name="break_glass")]

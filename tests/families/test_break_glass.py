@@ -84,9 +84,9 @@ def test_other_roles_cannot_break_glass(client, other_family):
 def test_the_admin_review_lists_grants_and_marks_them_reviewed(client, social_worker, other_family, admin_user):
     grant = break_glass_open(user=social_worker, family_reference=other_family.reference, reason=REASON)
     client.force_login(admin_user)
-    page = client.get(reverse("families:break_glass_review"))
+    page = client.get(reverse("privacy:break_glass_review"))
     assert REASON in page.content.decode()
-    response = client.post(reverse("families:break_glass_reviewed", args=[grant.pk]), {"note": "Perusteltu."})
+    response = client.post(reverse("privacy:break_glass_reviewed", args=[grant.pk]), {"note": "Perusteltu."})
     assert response.status_code == 302
     grant.refresh_from_db()
     assert grant.reviewed_by == admin_user and grant.review_note == "Perusteltu."
@@ -95,4 +95,4 @@ def test_the_admin_review_lists_grants_and_marks_them_reviewed(client, social_wo
 
 def test_social_workers_cannot_see_the_review(client, social_worker):
     client.force_login(social_worker)
-    assert client.get(reverse("families:break_glass_review")).status_code == 403
+    assert client.get(reverse("privacy:break_glass_review")).status_code == 403
