@@ -209,16 +209,11 @@ def subject_access_export(
             path=path,
             recipient=RECIPIENT_SUBJECT,
         )
-        audit_record(
-            actor=actor, event_type="subject_access.exported", obj=person, new={"format": fmt}, reason=reason
-        )
+        audit_record(actor=actor, event_type="subject_access.exported", obj=person, new={"format": fmt}, reason=reason)
         data = subject_access_data(person=person)
     data["request"] = {"made_at": _iso(timezone.now()), "made_by": _user_label(actor), "reason": reason}
     stem = f"tarkastuspyynto-{data['person']['type']}-{person.pk}"
-    if fmt == "json":
-        content = json.dumps(data, ensure_ascii=False, indent=2).encode()
-    else:
-        content = _pdf(data)
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode() if fmt == "json" else _pdf(data)
     return SubjectAccessExport(filename=f"{stem}.{fmt}", content_type=FORMATS[fmt], content=content)
 
 
@@ -248,9 +243,7 @@ def _pdf(data: dict[str, Any]) -> bytes:
 
     def table(rows: list[list[str]]) -> Table:
         built = Table([[Paragraph(escape(str(v if v is not None else "")), cell) for v in row] for row in rows])
-        built.setStyle(
-            TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")])
-        )
+        built.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
         return built
 
     for key, title in HEADINGS:

@@ -103,9 +103,7 @@ def subject_access_person(request: HttpRequest, kind: str, pk: int) -> HttpRespo
             )
         except DomainError as exc:
             add_domain_error(form, exc)
-    return render(
-        request, "families/subject_access.html", {"form": form, "person": person}, status=form_status(form)
-    )
+    return render(request, "families/subject_access.html", {"form": form, "person": person}, status=form_status(form))
 
 
 @login_required

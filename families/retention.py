@@ -153,9 +153,7 @@ def erasure_approve(*, actor: User, request: ErasureRequest, note: str = "") -> 
         request.status, request.decided_by, request.decided_at = ErasureStatus.APPROVED, actor, timezone.now()
         request.decision_note = note.strip()
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        audit_record(
-            actor=actor, event_type="erasure.approved", obj=request, new=counts, reason=request.decision_note
-        )
+        audit_record(actor=actor, event_type="erasure.approved", obj=request, new=counts, reason=request.decision_note)
     return request
 
 
@@ -164,9 +162,7 @@ def _open_request_locked(request: ErasureRequest, actor: User) -> ErasureRequest
     if request.status != ErasureStatus.PROPOSED:
         raise DomainError(Problem("erasure_decided", _("Poistopyyntö on jo ratkaistu.")))
     if request.proposed_by_id == actor.pk:
-        raise DomainError(
-            Problem("erasure_same_admin", _("Poiston hyväksyy toinen ylläpitäjä kuin sen ehdottanut."))
-        )
+        raise DomainError(Problem("erasure_same_admin", _("Poiston hyväksyy toinen ylläpitäjä kuin sen ehdottanut.")))
     return request
 
 
@@ -229,4 +225,3 @@ def _family_pseudonymise(*, family_id: int) -> dict[str, int]:
     observation_history.update(history_change_reason=None)
     observation_history.exclude(void_reason="").update(void_reason=ERASED_TEXT)
     return {"children": len(children), "guardians": len(guardians)}
-

@@ -154,9 +154,7 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "show_codes": can_see_identity_codes(request.user),
         "visible": visibility_for(request.user),
         # A withdrawn participation consent: the page offers the exit of the enrollments it covered.
-        "exit_prompts": []
-        if is_provider
-        else enrollments_to_offer_exit(family=family, on_date=timezone.localdate()),
+        "exit_prompts": [] if is_provider else enrollments_to_offer_exit(family=family, on_date=timezone.localdate()),
         "break_glass": _basis(request, family, None),
     }
     if not is_provider:

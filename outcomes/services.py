@@ -56,21 +56,30 @@ def _check_range(start: datetime.date, end: datetime.date | None, *, start_field
 
 
 def _refuse_after_withdrawal(
-    *, family_id: int, programme_id: int, on_date: datetime.date, field_name: str, scope: str = ConsentScope.PARTICIPATION
+    *,
+    family_id: int,
+    programme_id: int,
+    on_date: datetime.date,
+    field_name: str,
+    scope: str = ConsentScope.PARTICIPATION,
 ) -> None:
     """Consent per purpose: what rests on a consent is not recorded for days from its withdrawal on."""
     withdrawn = consent_withdrawn_on(family_id=family_id, programme_id=programme_id, scope=scope, on_date=on_date)
     if withdrawn is None:
         return
     if scope == ConsentScope.EVALUATION:
-        message = _("Suostumus tietojen käyttöön arvioinnissa on peruttu %(date)s; arvioijan tietoja ei kirjata sen jälkeen.")
+        message = _(
+            "Suostumus tietojen käyttöön arvioinnissa on peruttu %(date)s; arvioijan tietoja ei kirjata sen jälkeen."
+        )
     else:
         message = _(
             "Suostumus ohjelmaan osallistumiseen on peruttu %(date)s; palvelua ei kirjata sen jälkeen. Päätä "
             "osallistuminen perheen sivulta."
         )
     raise DomainError(
-        Problem("consent_withdrawn", message % {"date": date_format(withdrawn)}, {"withdrawn_on": withdrawn.isoformat()}),
+        Problem(
+            "consent_withdrawn", message % {"date": date_format(withdrawn)}, {"withdrawn_on": withdrawn.isoformat()}
+        ),
         field_name=field_name,
     )
 
@@ -126,7 +135,10 @@ def episode_create(
     if child is not None and child.family_id != enrollment.family_id:
         raise DomainError(Problem("child_not_in_family", _("Lapsi ei kuulu tähän perheeseen.")), field_name="child")
     _refuse_after_withdrawal(
-        family_id=enrollment.family_id, programme_id=enrollment.programme_id, on_date=start_date, field_name="start_date"
+        family_id=enrollment.family_id,
+        programme_id=enrollment.programme_id,
+        on_date=start_date,
+        field_name="start_date",
     )
     episode = ServiceEpisode(
         service=service,

@@ -56,7 +56,8 @@ def test_after_expiry_the_family_is_404_again(client, social_worker, other_famil
     _open(client, social_worker, other_family)
     grant = BreakGlassGrant.objects.get()
     BreakGlassGrant.objects.filter(pk=grant.pk).update(
-        granted_at=timezone.now() - datetime.timedelta(hours=25), expires_at=timezone.now() - datetime.timedelta(hours=1)
+        granted_at=timezone.now() - datetime.timedelta(hours=25),
+        expires_at=timezone.now() - datetime.timedelta(hours=1),
     )
     assert client.get(reverse("families:detail", args=[other_family.pk])).status_code == 404
 

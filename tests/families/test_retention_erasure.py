@@ -43,7 +43,10 @@ def second_admin(db):
     return UserFactory(role=Role.ADMIN, municipality=None, is_staff=True)
 
 
-def _closed_family(exit_date=D(2024, 3, 31)):
+EXIT = D(2024, 3, 31)
+
+
+def _closed_family(exit_date=EXIT):
     family = FamilyFactory()
     child = ChildFactory(family=family)
     GuardianFactory(family=family)
@@ -159,9 +162,7 @@ def test_approved_statements_still_verify_after_an_erasure(worked_example, admin
     evaluator = UserFactory(role=Role.EVALUATOR, municipality=None)
     coordinator = UserFactory(role=Role.COORDINATOR, municipality=None, programmes=[programme])
     signing.approve(
-        statement_calculate(
-            programme=programme, kind="annual", period_start=D(2024, 1, 1), period_end=D(2024, 12, 31)
-        ),
+        statement_calculate(programme=programme, kind="annual", period_start=D(2024, 1, 1), period_end=D(2024, 12, 31)),
         evaluator,
         coordinator,
     )
