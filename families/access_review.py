@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -58,7 +59,9 @@ class UnusualAccessReport:
     lookups: list[LookupVolume]
 
 
-def _bursts(entries: AccessLogEntry, *, threshold: int, window: datetime.timedelta) -> dict[int, tuple]:
+def _bursts(
+    entries: Iterable[tuple[int, int, datetime.datetime]], *, threshold: int, window: datetime.timedelta
+) -> dict[int, tuple]:
     """Per user, the window with the most distinct families, if it reaches the threshold (sliding window)."""
     by_user: dict[int, list[tuple[datetime.datetime, int]]] = defaultdict(list)
     for user_id, family_id, occurred_at in entries:

@@ -41,8 +41,8 @@ def break_glass_basis(*, user: User, family: Family) -> str | None:
 
 def break_glass_open(*, user: User, family_reference: str, reason: str, path: str = "") -> BreakGlassGrant:
     """Grant `user` access to the family with this reference for the configured hours. Social workers only; a
-    family of their own municipality needs no grant. An unknown reference is refused like a family of the own
-    municipality would not be: with its own message (references are random and tell nothing about the family)."""
+    family of their own municipality needs no grant. References are random (P- and 8 characters) and tell nothing
+    about the family, so saying that one is unknown reveals nothing worth guessing for."""
     reason = reason.strip()
     if user.role != Role.SOCIAL_WORKER:
         raise DomainError(Problem("break_glass_role", _("Poikkeuksellinen pääsy on vain sosiaalityöntekijöille.")))
