@@ -58,6 +58,8 @@ class Person(models.Model):
         _("henkilötunnus"), max_length=11, unique=True, validators=[validate_identity_code]
     )
     birth_date = models.DateField(_("syntymäaika"), editable=False)
+    # Set when the person was pseudonymised after the retention period (families/erasure.py).
+    erased_at = models.DateTimeField(_("poistettu"), null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -339,3 +341,105 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family} / {self.programme} ({self.get_status_display()})"
+
+
+class BreakGlassGrant(models.Model):
+    """A social worker's time-limited access to a family outside their municipality, opened by stating a reason.
+
+    Every grant is listed for an admin's review; the reviewer marks it reviewed with a note."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("käyttäjä"), on_delete=models.PROTECT, related_name="+"
+    )
+    family = models.ForeignKey(
+        Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="break_glass_grants"
+    )
+    reason = models.TextField(_("peruste"))
+    granted_at = models.DateTimeField(_("avattu"), db_index=True)
+    expires_at = models.DateTimeField(_("voimassa asti"))
+    reviewed_at = models.DateTimeField(_("tarkastettu"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tarkastaja"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    review_note = models.TextField(_("tarkastuksen huomio"), blank=True)
+
+    class Meta:
+        verbose_name = _("poikkeuksellinen pääsy")
+        verbose_name_plural = _("poikkeukselliset pääsyt")
+        ordering = ["-granted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="break_glass_has_reason"),
+            models.CheckConstraint(condition=Q(expires_at__gt=F("granted_at")), name="break_glass_expires_after"),
+            models.CheckConstraint(
+                condition=Q(reviewed_at__isnull=True, reviewed_by__isnull=True)
+                | Q(reviewed_at__isnull=False, reviewed_by__isnull=False),
+                name="break_glass_review_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("user")), name="break_glass_not_self_reviewed"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "family", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.family_id} {self.granted_at:%Y-%m-%d %H:%M}"
+
+
+class ErasureStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Ehdotettu")
+    APPROVED = "approved", _("Hyväksytty ja toteutettu")
+    REJECTED = "rejected", _("Hylätty")
+
+
+class ErasureRequest(models.Model):
+    """Erasure of a family whose retention period has passed: proposed by one admin, approved by another.
+
+    Approval pseudonymises every person of the family irreversibly and clears the free-text fields; ids, dates
+    and figures that payment statements were calculated from stay, so the statements still verify."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="erasures")
+    reason = models.TextField(_("peruste"))
+    status = models.CharField(_("tila"), max_length=16, choices=ErasureStatus.choices, default=ErasureStatus.PROPOSED)
+    proposed_at = models.DateTimeField(_("ehdotettu"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("ehdottaja"), on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("ratkaistu"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ratkaisija"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_note = models.TextField(_("ratkaisun perustelu"), blank=True)
+
+    class Meta:
+        verbose_name = _("tietojen poistopyyntö")
+        verbose_name_plural = _("tietojen poistopyynnöt")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="erasure_has_reason"),
+            models.CheckConstraint(
+                condition=(Q(status="proposed") & Q(decided_at__isnull=True) & Q(decided_by__isnull=True))
+                | (~Q(status="proposed") & Q(decided_at__isnull=False) & Q(decided_by__isnull=False)),
+                name="erasure_decision_matches_status",
+            ),
+            # Four eyes: the approver is never the proposer.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("proposed_by")),
+                name="erasure_decided_by_other_admin",
+            ),
+            models.UniqueConstraint(
+                fields=["family"], condition=Q(status="proposed"), name="erasure_one_open_per_family"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.get_status_display()}"

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Now
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
@@ -18,18 +20,32 @@ from sibcase.errors import DomainError, Problem
 from sibcase.models import AccessAction, Role, User
 
 from .identity import normalize_identity_code
-from .models import Child, Consent, ConsentScope, Enrollment, EnrollmentStatus, Family, Guardian, Referral
+from .models import (
+    BreakGlassGrant,
+    Child,
+    Consent,
+    ConsentScope,
+    Enrollment,
+    EnrollmentStatus,
+    Family,
+    Guardian,
+    Referral,
+)
 
 
 def families_visible_to(user: User) -> QuerySet[Family]:
     """The one place that decides whose families a user may see (object-level access, ASVS 8.2.2 / 8.4.1)."""
     families = Family.objects.all()
+    today = timezone.localdate()
     if not user.is_authenticated:
         return families.none()
     if user.is_superuser or user.role == Role.ADMIN:
         return families
     if user.role == Role.SOCIAL_WORKER:
-        return families.filter(municipality_id=user.municipality_id)
+        own = Q(municipality_id=user.municipality_id)
+        # Break-glass: a family outside the municipality, opened with a stated reason, until the grant expires.
+        granted = Q(Exists(BreakGlassGrant.objects.filter(user=user, family=OuterRef("pk"), expires_at__gt=Now())))
+        return families.filter(own | granted)
     if user.role == Role.COORDINATOR:
         # Families referred to or enrolled in the coordinator's own programmes.
         programme_ids = user.programmes.values("id")
@@ -40,8 +56,19 @@ def families_visible_to(user: User) -> QuerySet[Family]:
     if user.role == Role.PROVIDER_WORKER:
         from outcomes.models import ServiceEpisode
 
+        # Only while a guardian's consent to disclosure to the provider is valid for the episode's programme.
+        sharing = Consent.objects.filter(
+            family=OuterRef("family_id"),
+            programme_id=OuterRef("enrollment__programme_id"),
+            scope=ConsentScope.PROVIDER_SHARING,
+            given_on__lte=today,
+        ).filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=today))
         return families.filter(
-            Exists(ServiceEpisode.objects.filter(family=OuterRef("pk"), provider_id=user.provider_id))
+            Exists(
+                ServiceEpisode.objects.filter(family=OuterRef("pk"), provider_id=user.provider_id).filter(
+                    Exists(sharing)
+                )
+            )
         )
     # Evaluators and fund managers never see a family through these pages.
     return families.none()
@@ -74,6 +101,40 @@ def valid_participation_consent_exists(*, family: Family, programme_id: int, on_
         .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on_date))
         .exists()
     )
+
+
+def consent_withdrawn_on(
+    *, family_id: int, programme_id: int, scope: str, on_date: datetime.date
+) -> datetime.date | None:
+    """The day a consent of this scope was withdrawn, if it was withdrawn on or before `on_date` and no consent of
+    the scope is valid on that day; None otherwise (also when no consent was ever recorded: the enrollment rules
+    decide that). Processing that rests on the consent is restricted from the withdrawal day on."""
+    consents = Consent.objects.filter(family_id=family_id, programme_id=programme_id, scope=scope)
+    valid = consents.filter(given_on__lte=on_date).filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on_date))
+    if valid.exists():
+        return None
+    return (
+        consents.filter(withdrawn_on__isnull=False, withdrawn_on__lte=on_date)
+        .order_by("-withdrawn_on")
+        .values_list("withdrawn_on", flat=True)
+        .first()
+    )
+
+
+def enrollments_to_offer_exit(*, family: Family, on_date: datetime.date) -> list[Enrollment]:
+    """Open enrollments whose participation consent has been withdrawn: the family page offers their exit."""
+    return [
+        enrollment
+        for enrollment in family.enrollments.filter(status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED])
+        .select_related("programme")
+        .order_by("enrolled_on")
+        if consent_withdrawn_on(
+            family_id=family.pk,
+            programme_id=enrollment.programme_id,
+            scope=ConsentScope.PARTICIPATION,
+            on_date=on_date,
+        )
+    ]
 
 
 def open_enrollment_count(*, programme_id: int) -> int:

@@ -36,6 +36,7 @@ from .models import (
     Referral,
     ReferralStatus,
 )
+from .retention import retention_set_on_close
 from .selectors import identity_code_owner, valid_participation_consent_exists
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXY3456789"
@@ -601,6 +602,7 @@ def enrollment_exit(
             old={"status": old_status},
             new={"status": enrollment.status, "exit_date": exit_date, "exit_reason": reason},
         )
+        retention_set_on_close(family_id=enrollment.family_id)
     return enrollment
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .privacy_views import break_glass as views_break_glass
 
 app_name = "families"
 
@@ -15,3 +16,5 @@ urlpatterns = [
     path("enrollments/<int:pk>/activate/", views.enrollment_activate, name="enrollment_activate"),
     path("people/<str:kind>/<int:pk>/", views.person_detail, name="person_detail"),
 ]
+
+urlpatterns += [path("break-glass/", views_break_glass, name="break_glass")]

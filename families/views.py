@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -30,6 +31,7 @@ from sibcase.permissions import (
 )
 
 from . import services
+from .break_glass import break_glass_basis
 from .forms import (
     ChildFormSet,
     ConsentForm,
@@ -45,6 +47,7 @@ from .forms import (
 from .models import Child, Consent, Enrollment, Guardian
 from .registration import registration_refuse_known_elsewhere
 from .selectors import (
+    enrollments_to_offer_exit,
     family_get_for_user,
     family_search,
     family_timeline,
@@ -128,7 +131,11 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
     is_provider = request.user.role == Role.PROVIDER_WORKER
     timeline = family_timeline(family=family, provider_id=request.user.provider_id if is_provider else None)
     access_log_record(
-        user=request.user, action=AccessAction.VIEW, basis=BASIS_CASEWORK, family_id=family.pk, path=request.path
+        user=request.user,
+        action=AccessAction.VIEW,
+        basis=_basis(request, family, BASIS_CASEWORK),
+        family_id=family.pk,
+        path=request.path,
     )
     from outcomes.selectors import episodes_for_family
 
@@ -146,6 +153,9 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_casework": request.user.is_superuser or request.user.role in CASEWORK_ROLES,
         "show_codes": can_see_identity_codes(request.user),
         "visible": visibility_for(request.user),
+        # A withdrawn participation consent: the page offers the exit of the enrollments it covered.
+        "exit_prompts": [] if is_provider else enrollments_to_offer_exit(family=family, on_date=timezone.localdate()),
+        "break_glass": _basis(request, family, None),
     }
     if not is_provider:
         from families.selectors import eligibility_for_family
@@ -163,12 +173,12 @@ def person_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if model is None or not visible_fields(request.user, kind):
         raise Http404
     person = get_object_or_404(model.objects.select_related("family"), pk=pk)
-    family_get_for_user(user=request.user, pk=person.family_id)  # 404 unless the family is visible
+    family = family_get_for_user(user=request.user, pk=person.family_id)  # 404 unless the family is visible
     visible = visible_fields(request.user, kind)
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,
-        basis=BASIS_CASEWORK,
+        basis=_basis(request, family, BASIS_CASEWORK),
         family_id=person.family_id,
         person=person,
         path=request.path,
@@ -178,6 +188,11 @@ def person_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         "families/person_detail.html",
         {"person": person, "kind": kind, "show_code": "identity_code" in visible, "visible": visible},
     )
+
+
+def _basis(request: HttpRequest, family, default):
+    """The access-log basis: "break-glass: <reason>" when the family is seen through a break-glass grant."""
+    return break_glass_basis(user=request.user, family=family) or default
 
 
 def _casework(request: HttpRequest) -> None:
@@ -265,7 +280,7 @@ def _form_page(request, *, family, form, title: str, submit: str, purpose: str, 
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,
-        basis=f"{BASIS_CASEWORK}: {purpose}",
+        basis=_basis(request, family, f"{BASIS_CASEWORK}: {purpose}"),
         family_id=family.pk,
         path=request.path,
     )

@@ -14,11 +14,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from families.identity import normalize_identity_code, validate_identity_code
-from families.models import Child, Enrollment, EnrollmentStatus, Family
-from families.selectors import families_visible_to
+from families.models import Child, ConsentScope, Enrollment, EnrollmentStatus, Family
+from families.selectors import consent_withdrawn_on, families_visible_to
 from programs.models import Programme, Service
 from sibcase.audit import audit_record
 from sibcase.db import violated_constraint
@@ -52,6 +53,35 @@ def _check_range(start: datetime.date, end: datetime.date | None, *, start_field
         )
     if end is not None and end > today:
         raise DomainError(Problem("date_in_future", _("Loppupäivä ei voi olla tulevaisuudessa.")), field_name=end_field)
+
+
+def _refuse_after_withdrawal(
+    *,
+    family_id: int,
+    programme_id: int,
+    on_date: datetime.date,
+    field_name: str,
+    scope: str = ConsentScope.PARTICIPATION,
+) -> None:
+    """Consent per purpose: what rests on a consent is not recorded for days from its withdrawal on."""
+    withdrawn = consent_withdrawn_on(family_id=family_id, programme_id=programme_id, scope=scope, on_date=on_date)
+    if withdrawn is None:
+        return
+    if scope == ConsentScope.EVALUATION:
+        message = _(
+            "Suostumus tietojen käyttöön arvioinnissa on peruttu %(date)s; arvioijan tietoja ei kirjata sen jälkeen."
+        )
+    else:
+        message = _(
+            "Suostumus ohjelmaan osallistumiseen on peruttu %(date)s; palvelua ei kirjata sen jälkeen. Päätä "
+            "osallistuminen perheen sivulta."
+        )
+    raise DomainError(
+        Problem(
+            "consent_withdrawn", message % {"date": date_format(withdrawn)}, {"withdrawn_on": withdrawn.isoformat()}
+        ),
+        field_name=field_name,
+    )
 
 
 def assessment_create(
@@ -104,6 +134,12 @@ def episode_create(
         )
     if child is not None and child.family_id != enrollment.family_id:
         raise DomainError(Problem("child_not_in_family", _("Lapsi ei kuulu tähän perheeseen.")), field_name="child")
+    _refuse_after_withdrawal(
+        family_id=enrollment.family_id,
+        programme_id=enrollment.programme_id,
+        on_date=start_date,
+        field_name="start_date",
+    )
     episode = ServiceEpisode(
         service=service,
         provider_id=service.provider_id,
@@ -135,6 +171,12 @@ def visit_create(
         raise DomainError(
             Problem("visit_outside_episode", _("Tapaamisen on osuttava palvelujakson ajalle.")), field_name="visited_on"
         )
+    _refuse_after_withdrawal(
+        family_id=episode.family_id,
+        programme_id=episode.enrollment.programme_id,
+        on_date=visited_on,
+        field_name="visited_on",
+    )
     visit = ServiceVisit(
         episode=episode, visited_on=visited_on, duration_minutes=duration_minutes, note=note.strip(), recorded_by=actor
     )
@@ -176,6 +218,16 @@ def observation_create(
     if not Enrollment.objects.filter(programme_id=metric.programme_id, children=child).exists():
         raise DomainError(
             Problem("child_not_in_programme", _("Lapsi ei ole mukana mittarin ohjelmassa.")), field_name="child"
+        )
+    # Register extracts measure the outcome of the whole cohort (intention to treat) and are kept after a
+    # withdrawal; what workers record rests on participation, what evaluators record on the evaluation consent.
+    if source != ObservationSource.REGISTER_EXTRACT:
+        _refuse_after_withdrawal(
+            family_id=child.family_id,
+            programme_id=metric.programme_id,
+            on_date=period_end,
+            field_name="period_end",
+            scope=ConsentScope.EVALUATION if source == ObservationSource.EVALUATOR else ConsentScope.PARTICIPATION,
         )
     observation = OutcomeObservation(
         metric=metric,

@@ -47,6 +47,15 @@ AUDIT_EVENT_LABELS: dict[str, Promise] = {
     "statement.validated": _("Laskelma merkittiin tarkastetuksi"),
     "statement.approved": _("Laskelma hyväksyttiin maksettavaksi"),
     "statement.paid": _("Laskelma kirjattiin maksetuksi"),
+    # Privacy lifecycle (families/retention.py, break_glass.py, privacy.py).
+    "family.retention_set": _("Säilytysaika asetettiin"),
+    "family.retention_due": _("Säilytysaika päättyi"),
+    "erasure.proposed": _("Tietojen poistoa ehdotettiin"),
+    "erasure.approved": _("Tietojen poisto hyväksyttiin ja toteutettiin"),
+    "erasure.rejected": _("Tietojen poisto hylättiin"),
+    "break_glass.opened": _("Poikkeuksellinen pääsy avattiin"),
+    "break_glass.reviewed": _("Poikkeuksellinen pääsy tarkastettiin"),
+    "subject_access.exported": _("Tarkastuspyynnön tuloste tehtiin"),
 }
 
 # The object part of an event type, for a type that has no label of its own yet.

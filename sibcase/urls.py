@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("families/", include("families.urls")),
+    path("privacy/", include("families.privacy_urls")),
     path("services/", include("outcomes.urls")),
     path("programmes/", include("programs.urls")),
     path("payments/", include("payments.urls")),

@@ -201,6 +201,11 @@ CELERY_BEAT_SCHEDULE = {
     "payments-annual": {"task": "payments.schedule_annual_runs", "schedule": _cron(PAYMENTS_ANNUAL_CRON)},
     "payments-preview": {"task": "payments.schedule_preview_runs", "schedule": _cron(PAYMENTS_PREVIEW_CRON)},
     "payments-requeue-stuck": {"task": "payments.requeue_stuck_runs", "schedule": 600.0},
+    # Families whose retention period has passed: listed daily for the admins (families/retention.py).
+    "families-retention-due": {
+        "task": "families.list_retention_due",
+        "schedule": _cron(env("RETENTION_DUE_CRON", default="30 2 * * *")),
+    },
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # django-celery-beat's database scheduler, with a PostgreSQL lock (one beat acts at a time) and outage tolerance.
@@ -274,6 +279,16 @@ PSEUDONYM_KEY = env("PSEUDONYM_KEY", default="")
 SIBCASE = {
     # Records about services for families with children are kept 30 years after the case closes.
     "RETENTION_YEARS": 30,
+    # The access log and the audit trail are kept this long after the row was written, and never deleted by the
+    # app (its database role cannot delete them): at least as long as the records they describe can exist.
+    "LOG_RETENTION_YEARS": 30,
+    # Break-glass access to a family outside the own municipality lasts this many hours.
+    "BREAK_GLASS_HOURS": env.int("BREAK_GLASS_HOURS", default=24),
+    # The admins' report of unusual access (families/access_review.py): a user who sees this many distinct
+    # families within ACCESS_REVIEW_WINDOW_MINUTES, or makes this many identity-code lookups in a day.
+    "ACCESS_REVIEW_DISTINCT_FAMILIES": env.int("ACCESS_REVIEW_DISTINCT_FAMILIES", default=30),
+    "ACCESS_REVIEW_WINDOW_MINUTES": env.int("ACCESS_REVIEW_WINDOW_MINUTES", default=60),
+    "ACCESS_REVIEW_LOOKUPS_PER_DAY": env.int("ACCESS_REVIEW_LOOKUPS_PER_DAY", default=50),
     # Fund reports' projection: the savings rate per child-year so far, times these factors.
     # The fund overview's aggregates are recomputed at most this often (seconds; 0: every request).
     "FUND_REPORT_CACHE_SECONDS": env.int("FUND_REPORT_CACHE_SECONDS", default=300),

@@ -9,7 +9,15 @@ from rest_framework.authtoken.models import Token
 from families.models import Child, Enrollment, Family, Guardian
 from sibcase.models import AccessAction, AccessLogEntry, Role
 
-from ..factories import ChildFactory, FamilyFactory, ProgrammeFactory, UserFactory, identity_code
+from ..factories import (
+    ChildFactory,
+    ConsentFactory,
+    FamilyFactory,
+    GuardianFactory,
+    ProgrammeFactory,
+    UserFactory,
+    identity_code,
+)
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -97,6 +105,10 @@ def test_provider_worker_sees_no_identity_codes(api, enrolled_family):
     worker = UserFactory(role=Role.PROVIDER_WORKER, municipality=None)
     enrollment = enrolled_family.enrollments.get()
     ServiceEpisodeFactory(enrollment=enrollment, family=enrolled_family, provider=worker.provider)
+    # Disclosure to the provider needs the guardian's consent (defect 8).
+    ConsentFactory(
+        guardian=GuardianFactory(family=enrolled_family), programme=enrollment.programme, scope="provider_sharing"
+    )
     api.force_authenticate(worker)
     child = api.get(reverse("api:family-detail", args=[enrolled_family.pk])).json()["children"][0]
     assert "identity_code" not in child

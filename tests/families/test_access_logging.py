@@ -71,6 +71,7 @@ def test_the_exit_page_is_logged(client, social_worker, family):
 
 def test_a_provider_workers_visit_page_is_logged(client, family):
     episode = ServiceEpisodeFactory(family=family, enrollment=EnrollmentFactory(family=family))
+    ConsentFactory(guardian=family.guardians.get(), programme=episode.enrollment.programme, scope="provider_sharing")
     worker = UserFactory(role=Role.PROVIDER_WORKER, provider=episode.provider, municipality=None)
     client.force_login(worker)
     url = reverse("outcomes:visit_create", args=[family.pk])

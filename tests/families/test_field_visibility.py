@@ -11,6 +11,7 @@ from sibcase.permissions import visible_fields
 
 from ..factories import (
     ChildFactory,
+    ConsentFactory,
     EnrollmentFactory,
     FamilyFactory,
     GuardianFactory,
@@ -27,6 +28,7 @@ def setting(db):
     child = ChildFactory(family=family)
     guardian = GuardianFactory(family=family, last_name="Huoltajanen", employment_status="unemployed")
     episode = ServiceEpisodeFactory(family=family, enrollment=EnrollmentFactory(family=family, children=[child]))
+    ConsentFactory(guardian=guardian, programme=episode.enrollment.programme, scope="provider_sharing")
     worker = UserFactory(role=Role.PROVIDER_WORKER, provider=episode.provider, municipality=None)
     return {"family": family, "child": child, "guardian": guardian, "worker": worker}
 

@@ -254,6 +254,7 @@ def test_provider_worker_never_sees_identity_codes(client, family, programme):
     provider = ServiceProviderFactory()
     enrollment = EnrollmentFactory(family=family, programme=programme, children=list(family.children.all()))
     ServiceEpisodeFactory(enrollment=enrollment, service__provider=provider)
+    ConsentFactory(guardian=GuardianFactory(family=family), programme=enrollment.programme, scope="provider_sharing")
     client.force_login(UserFactory(role=Role.PROVIDER_WORKER, municipality=None, provider=provider))
     body = client.get(reverse("families:detail", args=[family.pk])).content.decode()
     child = family.children.get()

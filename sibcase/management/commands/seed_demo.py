@@ -668,6 +668,14 @@ class Command(BaseCommand):
             scope=ConsentScope.PARTICIPATION,
             given_on=referred_on,
         )
+        # Disclosure to the service provider: without it the provider's workers do not see the family.
+        family_services.consent_give(
+            actor=actor,
+            guardian=guardian_obj,
+            programme=programme,
+            scope=ConsentScope.PROVIDER_SHARING,
+            given_on=referred_on,
+        )
         enrollment = family_services.enrollment_create(
             actor=actor,
             programme=programme,
