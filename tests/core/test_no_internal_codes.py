@@ -66,6 +66,7 @@ EMPTY_POSTS = {
     "payments:statement_transition",
 }
 POST_ONLY = {
+    "payments:run_retry",
     "payments:sample_draw",
     "payments:sample_item",
     "payments:terms_create",
