@@ -553,6 +553,20 @@ class PaymentRun(models.Model):
         blank=True,
         related_name="runs",
     )
+    # When the run was last handed to the broker: a queued run not picked up within a bound is sent again.
+    queued_at = models.DateTimeField(_("lähetetty työjonoon"), null=True, blank=True)
+    # A running run belongs to its worker until this moment; the worker's heartbeat pushes it forward.
+    lease_expires_at = models.DateTimeField(_("varaus voimassa"), null=True, blank=True)
+    # A request for the same period arrived while this run was computing: one more run follows this one.
+    rerun_requested = models.BooleanField(_("uusi laskenta pyydetty"), default=False)
+    retry_of = models.ForeignKey(
+        "self",
+        verbose_name=_("uusintayritys ajolle"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="retries",
+    )
 
     class Meta:
         verbose_name = _("laskenta-ajo")
@@ -561,6 +575,12 @@ class PaymentRun(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="run_end_after_start"),
             models.CheckConstraint(condition=~Q(status="failed") | ~Q(error=""), name="run_failure_has_error"),
+            # Identical requests merge: at most one open (queued or running) run per programme, kind and period.
+            models.UniqueConstraint(
+                fields=["programme", "kind", "period_start", "period_end"],
+                condition=Q(status__in=["queued", "running"]),
+                name="run_one_open_per_period",
+            ),
         ]
         indexes = [models.Index(fields=["status", "requested_at"])]
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("terms/<int:pk>/in-force/", views.terms_put_in_force_view, name="terms_put_in_force"),
     path("comparison-costs/", views.comparison_cost_create, name="comparison_cost_create"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("runs/<int:pk>/retry/", views.run_retry_view, name="run_retry"),
     path("statements/<int:pk>/", views.statement_detail, name="statement_detail"),
     path("statements/<int:pk>/transition/", views.statement_transition_view, name="statement_transition"),
     path("statements/<int:pk>/recalculate/", views.statement_recalculate, name="statement_recalculate"),

@@ -43,7 +43,7 @@ from .selectors import (
 )
 from .services.comparison import comparison_cost_record
 from .services.freeze import changed_after_validation
-from .services.runs import run_request
+from .services.runs import run_request, run_retry
 from .services.sampling import sample_draw, sample_item_check, sample_item_resolve, sample_problems, sample_result
 from .services.statements import statement_transition, statement_transitions_for
 from .services.terms import terms_draft_create, terms_put_in_force
@@ -131,6 +131,21 @@ def run_create(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, PAYMENT_WORKERS)
     return render(request, "payments/run_detail.html", {"run": run_get_for_user(user=request.user, pk=pk)})
+
+
+@login_required
+@require_POST
+def run_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, PAYMENT_WORKERS)
+    run = run_get_for_user(user=request.user, pk=pk)
+    try:
+        fresh = run_retry(actor=request.user, run=run)
+    except DomainError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("payments:run_detail", pk=run.pk)
+    messages.success(request, _("Laskentaa yritetään uudelleen. Tila päivittyy tälle sivulle."))
+    return redirect("payments:run_detail", pk=fresh.pk)
 
 
 @login_required

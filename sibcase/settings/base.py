@@ -200,7 +200,8 @@ CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "sibcase.relay_outbox", "schedule": 60.0},
     "payments-annual": {"task": "payments.schedule_annual_runs", "schedule": _cron(PAYMENTS_ANNUAL_CRON)},
     "payments-preview": {"task": "payments.schedule_preview_runs", "schedule": _cron(PAYMENTS_PREVIEW_CRON)},
-    "payments-requeue-stuck": {"task": "payments.requeue_stuck_runs", "schedule": 600.0},
+    # Payment runs whose worker died (lease expired) or whose message was lost are handed on (payments/services/runs.py).
+    "payments-requeue-stuck": {"task": "payments.requeue_stuck_runs", "schedule": 30.0},
     # Families whose retention period has passed: listed daily for the admins (families/retention.py).
     "families-retention-due": {
         "task": "families.list_retention_due",

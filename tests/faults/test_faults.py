@@ -1,9 +1,7 @@
 """Failures of the parts around the app, against the real services: nothing half-written, nothing lost."""
 
 import datetime
-import os
 import re
-import signal
 
 import psycopg2
 import pytest
@@ -14,7 +12,6 @@ from django.utils import timezone
 
 from families.models import Enrollment, Family, Guardian
 from payments.models import PaymentRun, PaymentStatement, RunStatus, StatementKind
-from payments.services.runs import STUCK_AFTER, run_request, runs_requeue_stuck
 from sibcase.models import OutboxMessage, OutboxStatus, Role
 from sibcase.outbox import outbox_relay_pending
 
@@ -61,34 +58,6 @@ def _drop_this_connection() -> None:
         killer.commit()
     finally:
         killer.close()
-
-
-def test_worker_killed_mid_calculation_leaves_no_statement_and_a_second_run_succeeds(worked_example, own_redis):  # noqa: F811
-    programme = worked_example["programme"]
-    blocker = _blocking_connection()
-    with blocker.cursor() as cursor:  # hold the programme row: the worker stops inside the calculation's transaction
-        cursor.execute("SELECT id FROM programs_programme WHERE id = %s FOR NO KEY UPDATE", [programme.pk])
-    worker = start_worker(own_redis.url)
-    try:
-        run = run_request(actor=None, programme=programme, **YEAR_2024)
-        assert wait_for(lambda: PaymentRun.objects.get(pk=run.pk).status == RunStatus.RUNNING), stop_worker(worker)
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=20)
-    finally:
-        blocker.rollback()
-        blocker.close()
-    assert not PaymentStatement.objects.exists()
-    run.refresh_from_db()
-    assert run.status == RunStatus.RUNNING and run.statement is None
-
-    second = start_worker(own_redis.url)
-    try:
-        assert runs_requeue_stuck(now=timezone.now() + STUCK_AFTER + datetime.timedelta(minutes=1)) == 1
-        assert wait_for(lambda: PaymentRun.objects.get(pk=run.pk).status == RunStatus.SUCCEEDED), stop_worker(second)
-    finally:
-        stop_worker(second)
-    assert PaymentStatement.objects.count() == 1
-    assert PaymentStatement.objects.get().payable == worked_example["programme"].payment_statements.get().payable
 
 
 def test_redis_down_while_enrolling_saves_the_enrollment_and_the_work_follows_later(

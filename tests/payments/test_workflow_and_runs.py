@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from payments.models import PaymentRun, PaymentStatement, RunStatus, StatementKind, StatementStatus
-from payments.services.runs import run_execute, run_request, runs_requeue_stuck, runs_schedule
+from payments.services.runs import RESEND_QUEUED_AFTER, run_execute, run_request, runs_requeue_stuck, runs_schedule
 from payments.services.statements import statement_calculate, statement_transition
 from sibcase.errors import DomainError
 from sibcase.models import AuditEvent, Role
@@ -168,8 +169,10 @@ pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="row lock
 
 @pg_only
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_for_the_same_period_at_once_leave_one_statement(worked_example):
-    runs = [PaymentRun.objects.create(programme=worked_example["programme"], **YEAR_2024) for _ in range(2)]
+def test_one_run_delivered_twice_at_once_leaves_one_statement(worked_example):
+    """At-least-once delivery: two workers receive the same run's message at the same moment."""
+    run = PaymentRun.objects.create(programme=worked_example["programme"], **YEAR_2024)
+    runs = [run, run]
     barrier = threading.Barrier(2)
 
     def execute(run_id):
@@ -236,3 +239,73 @@ def test_no_preview_run_without_payment_terms(db):
     from payments.services.runs import preview_refresh_request
 
     assert preview_refresh_request(actor=None, programme=ProgrammeFactory()) is None
+
+
+@pytest.mark.django_db
+def test_an_identical_request_while_queued_returns_the_queued_run(worked_example, coordinator):
+    first = run_request(actor=coordinator, programme=worked_example["programme"], **YEAR_2024)
+    second = run_request(actor=coordinator, programme=worked_example["programme"], **YEAR_2024)
+    assert second == first and PaymentRun.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_request_while_running_is_followed_by_one_more_run(
+    worked_example, coordinator, django_capture_on_commit_callbacks
+):
+    running = PaymentRun.objects.create(
+        programme=worked_example["programme"], status=RunStatus.RUNNING, attempts=1, **YEAR_2024
+    )
+    assert run_request(actor=coordinator, programme=worked_example["programme"], **YEAR_2024) == running
+    PaymentRun.objects.filter(pk=running.pk).update(status=RunStatus.QUEUED)  # computed here, as by its worker
+    with django_capture_on_commit_callbacks(execute=True):
+        run_execute(run_id=running.pk)
+    assert list(PaymentRun.objects.order_by("pk").values_list("status", flat=True)) == [
+        RunStatus.SUCCEEDED,
+        RunStatus.SUCCEEDED,
+    ]
+
+
+@pytest.mark.django_db
+def test_a_run_claimed_by_a_live_worker_is_not_taken_twice(worked_example):
+    run = PaymentRun.objects.create(
+        programme=worked_example["programme"],
+        status=RunStatus.RUNNING,
+        attempts=1,
+        lease_expires_at=timezone.now() + datetime.timedelta(minutes=1),
+        **YEAR_2024,
+    )
+    assert run_execute(run_id=run.pk).status == RunStatus.RUNNING
+    assert runs_requeue_stuck() == 0
+    assert not PaymentStatement.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_queued_run_not_picked_up_is_sent_again(worked_example, django_capture_on_commit_callbacks):
+    run = PaymentRun.objects.create(
+        programme=worked_example["programme"], queued_at=timezone.now() - RESEND_QUEUED_AFTER, **YEAR_2024
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert runs_requeue_stuck() == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_a_queued_run_whose_message_waits_for_the_broker_is_not_sent_twice(worked_example):
+    from sibcase.models import OutboxMessage
+
+    run = PaymentRun.objects.create(
+        programme=worked_example["programme"], queued_at=timezone.now() - RESEND_QUEUED_AFTER, **YEAR_2024
+    )
+    OutboxMessage.objects.create(task_name="payments.calculate_statement", kwargs={"run_id": run.pk})
+    assert runs_requeue_stuck() == 0
+
+
+@pytest.mark.django_db
+def test_retrying_a_run_that_did_not_fail_is_refused(worked_example, coordinator):
+    from payments.services.runs import run_retry
+
+    run = run_request(actor=coordinator, programme=worked_example["programme"], **YEAR_2024)
+    with pytest.raises(DomainError) as exc:
+        run_retry(actor=coordinator, run=run)
+    assert exc.value.codes == ["run_not_failed"]
