@@ -1,14 +1,16 @@
+from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import otp, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", otp.SignInView.as_view(), name="login"),
+    path("logout/", otp.SignOutView.as_view(), name="logout"),
+    path("login/code/", otp.otp_verify, name="otp-verify"),
+    path("login/authenticator/", otp.otp_enrol, name="otp-enrol"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("families/", include("families.urls")),
     path("services/", include("outcomes.urls")),
@@ -18,6 +20,9 @@ urlpatterns = [
     path("api/", include("sibcase.api_urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.OIDC_ENABLED:
+    urlpatterns.append(path("oidc/", include("sibcase.oidc_urls")))
 
 handler404 = "sibcase.views.page_not_found"
 handler500 = "sibcase.views.server_error"
