@@ -58,9 +58,8 @@ class RoleMappingOIDCBackend(OIDCAuthenticationBackend):
         username = claims.get(settings.OIDC_USERNAME_CLAIM)
         if role is None or not username:
             return False
-        if role == Role.SOCIAL_WORKER and self._municipality(claims) is None:
-            return False
-        return True
+        # A social worker's scope is their municipality: without a known one, no sign-in.
+        return role != Role.SOCIAL_WORKER or self._municipality(claims) is not None
 
     def _municipality(self, claims) -> Municipality | None:
         code = claims.get(settings.OIDC_MUNICIPALITY_CLAIM)
