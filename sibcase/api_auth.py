@@ -10,6 +10,7 @@ answered 429 until the window passes.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.settings import api_settings
@@ -79,3 +80,9 @@ class VerifiedSessionAuthentication(SessionAuthentication):
         if result is None or not session_is_verified(request._request):
             return None
         return result
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The OpenAPI schema describes the verified session as the cookie session it is (drf-spectacular)."""
+
+    target_class = VerifiedSessionAuthentication
