@@ -130,6 +130,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         throttled = _throttled(devices)
         device = None if throttled else _matching_device(devices, form.cleaned_data["code"])
         if device is not None:
+            request.session.cycle_key()  # a new session id for the fully signed-in session
             otp_login(request, device)
             audit_record(actor=request.user, event_type="signin.second_factor", obj=request.user)
             return redirect(_next_url(request))
@@ -180,6 +181,7 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
         if device.verify_is_allowed()[0] and device.verify_token(form.cleaned_data["code"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
+            request.session.cycle_key()
             otp_login(request, device)
             audit_record(actor=request.user, event_type="signin.second_factor_enrolled", obj=request.user)
             return redirect(_next_url(request))

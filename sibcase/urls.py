@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import otp, views
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("fund/", include("payments.fund_reports.urls")),
     path("api/", include("sibcase.api_urls")),
+    # The admin signs in through the same two-step sign-in (audited, throttled), not its own form.
+    path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
 ]
 

@@ -34,7 +34,9 @@ pytestmark = pytest.mark.django_db
 
 # Not pages for people: the admin (reference-data administration, its own tool), the JSON API (its codes are
 # machine-readable by design), the language switch and logout (POST-only redirects), static files, downloads.
-NOT_PAGES = ("/admin/", "/api/", "/i18n/", "/logout/", "/static/", "/healthz")
+# The second sign-in step's pages (/login/code/, /login/authenticator/) only answer a session that has not passed it:
+# tests/core/test_otp.py covers them.
+NOT_PAGES = ("/admin/", "/api/", "/i18n/", "/logout/", "/static/", "/healthz", "/login/code/", "/login/authenticator/")
 DOWNLOADS = (".csv", ".pdf")
 PER_PATTERN = 3  # distinct URLs of one pattern per login: enough to see each kind of row without crawling all
 # Text that legitimately looks like a code. Nothing today; add an entry only with the reason beside it.

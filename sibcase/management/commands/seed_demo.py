@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import os
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -269,7 +270,9 @@ class Command(BaseCommand):
     help = "Create demo data (five programmes, synthetic families, one login per role). Safe to run twice."
 
     def handle(self, *args, **options):
-        if settings.SETTINGS_MODULE not in DEMO_SETTINGS:
+        # Under a test's settings override SETTINGS_MODULE reads None: then the module Django was started with.
+        settings_module = settings.SETTINGS_MODULE or os.environ.get("DJANGO_SETTINGS_MODULE")
+        if settings_module not in DEMO_SETTINGS:
             raise CommandError(
                 "seed_demo runs only with the demo or test settings (DJANGO_SETTINGS_MODULE=sibcase.settings.demo): "
                 "it creates logins with a published password."
