@@ -209,6 +209,8 @@ class SignInView(auth_views.LoginView):
         return {**super().get_context_data(**kwargs), "oidc_enabled": settings.OIDC_ENABLED}
 
     def form_valid(self, form):
+        # A password sign-in never inherits an earlier single sign-on's multi-factor assertion.
+        self.request.session.pop(IDP_MFA_SESSION_KEY, None)
         response = super().form_valid(form)
         audit_record(actor=self.request.user, event_type="signin.password", obj=self.request.user)
         return response

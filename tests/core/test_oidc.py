@@ -3,10 +3,12 @@ provider's multi-factor sign-in counts only when its amr claim says so. No netwo
 is called with claims as the provider would send them."""
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.core.exceptions import SuspiciousOperation
 
-from sibcase.models import Role, User
-from sibcase.oidc import RoleMappingOIDCBackend, asserts_mfa, role_from_groups
+from sibcase.models import AuditEvent, Role, User
+from sibcase.oidc import CallbackView, RoleMappingOIDCBackend, asserts_mfa, role_from_groups
+from sibcase.otp import IDP_MFA_SESSION_KEY
 
 from ..factories import UserFactory
 
@@ -91,3 +93,17 @@ def test_the_users_mfa_flag_comes_from_the_claims(oidc, municipality):
     assert user.sibcase_idp_mfa is False
     user = oidc.update_user(user, _claims(groups=["sibcase-sosiaalityo"], amr=["pwd", "mfa"]))
     assert user.sibcase_idp_mfa is True
+
+
+def test_the_callback_marks_the_session_and_audits_the_sign_in(rf, oidc, municipality):
+    user = oidc.create_user(_claims(groups=["sibcase-sosiaalityo"], amr=["pwd", "mfa"]))
+    user.backend = "sibcase.oidc.RoleMappingOIDCBackend"
+    request = rf.get("/oidc/callback/")
+    request.session = SessionStore()
+    request.user = user
+    view = CallbackView()
+    view.request, view.user = request, user
+    response = view.login_success()
+    assert response.status_code == 302
+    assert request.session[IDP_MFA_SESSION_KEY] is True
+    assert AuditEvent.objects.filter(actor=user, event_type="signin.single_sign_on").exists()
