@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .audit import access_log_record, access_log_record_many
-from .models import AccessAction, AccessLogEntry, AuditEvent, User
+from .models import AccessAction, AccessLogEntry, ApiToken, AuditEvent, User
 
 ADMIN_BASIS = "ylläpito: rekisterin tietojen tarkastus"
 
@@ -115,3 +115,13 @@ class AccessLogEntryAdmin(ReadOnlyAdmin):
     search_fields = ["user__username", "family__reference", "=person_id", "basis", "path", "recipient", "target"]
     date_hierarchy = "occurred_at"
     list_select_related = ["user", "family"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """API tokens, read-only: created and revoked with manage.py create_api_token / revoke_api_token (audited)."""
+
+    list_display = ["prefix", "user", "name", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["prefix", "user__username", "name"]
+    exclude = ["secret_hash"]

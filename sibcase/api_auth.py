@@ -1,4 +1,5 @@
-"""API token authentication whose failures are throttled per client address.
+"""API authentication: the browser's session once it passed the second factor, and hashed, expiring, revocable
+API tokens (sibcase.ApiToken) whose failures are throttled per client address.
 
 DRF authenticates before it checks throttles, so a request with a wrong token is answered 401 without ever
 reaching a throttle: token guessing would be unlimited. Here each failed token is counted per client address
@@ -9,12 +10,15 @@ answered 429 until the window passes.
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from .api_tokens import api_token_user
 from .middleware import client_ip
+from .otp import session_is_verified
 
 
 class FailedTokenThrottle(SimpleRateThrottle):
@@ -58,5 +62,27 @@ class FailedAuthThrottleMixin:
             raise
 
 
-class ThrottledTokenAuthentication(FailedAuthThrottleMixin, TokenAuthentication):
-    pass
+class ApiTokenAuthentication(FailedAuthThrottleMixin, TokenAuthentication):
+    """``Authorization: Token <prefix>.<secret>``: a known, unexpired, unrevoked token of an active user."""
+
+    def authenticate_credentials(self, key):
+        user = api_token_user(token=key)
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("Virheellinen, vanhentunut tai peruttu tunniste."))
+        return (user, None)
+
+
+class VerifiedSessionAuthentication(SessionAuthentication):
+    """The session counts only once it has passed the second factor (sibcase.otp); otherwise not signed in."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None or not session_is_verified(request._request):
+            return None
+        return result
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The OpenAPI schema describes the verified session as the cookie session it is (drf-spectacular)."""
+
+    target_class = VerifiedSessionAuthentication

@@ -60,6 +60,14 @@ AUDIT_EVENT_LABELS: dict[str, Promise] = {
     "break_glass.opened": _("Poikkeuksellinen pääsy avattiin"),
     "break_glass.reviewed": _("Poikkeuksellinen pääsy tarkastettiin"),
     "subject_access.exported": _("Tarkastuspyynnön tuloste tehtiin"),
+    "signin.password": _("Kirjautuminen: salasana hyväksyttiin"),
+    "signin.second_factor": _("Kirjautuminen: vahvistuskoodi hyväksyttiin"),
+    "signin.second_factor_failed": _("Kirjautuminen: väärä vahvistuskoodi"),
+    "signin.second_factor_enrolled": _("Todennussovellus otettiin käyttöön"),
+    "signin.single_sign_on": _("Kirjautuminen kertakirjautumisella"),
+    "signin.signed_out": _("Uloskirjautuminen"),
+    "api_token.created": _("API-tunniste luotiin"),
+    "api_token.revoked": _("API-tunniste peruttiin"),
 }
 
 # The object part of an event type, for a type that has no label of its own yet.

@@ -296,3 +296,38 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.key}"
+
+
+class ApiToken(models.Model):
+    """An integration's API token: only a SHA-256 hash of its secret is kept; it expires and can be revoked.
+
+    The token handed out once is ``<prefix>.<secret>``; the prefix finds the row, the secret's hash proves it.
+    Written only by sibcase.api_tokens (create/revoke, each audited).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("käyttäjä"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("nimi"), max_length=100, blank=True)
+    prefix = models.CharField(_("tunnisteen alku"), max_length=16, unique=True)
+    secret_hash = models.CharField(_("salaisuuden tiiviste"), max_length=64)
+    created_at = models.DateTimeField(_("luotu"), default=timezone.now)
+    expires_at = models.DateTimeField(_("vanhenee"))
+    revoked_at = models.DateTimeField(_("peruttu"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("käytetty viimeksi"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API-tunniste")
+        verbose_name_plural = _("API-tunnisteet")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")), name="api_token_expires_after_created"
+            ),
+            models.CheckConstraint(
+                condition=Q(secret_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106 - a pattern, not a password
+                name="api_token_hash_is_sha256",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} ({self.user_id})"

@@ -1,8 +1,27 @@
 import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from sibcase.models import Role
 
 from .factories import MunicipalityFactory, UserFactory
+from .otp_support import confirmed_totp_device
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_the_second_factor(monkeypatch):
+    """``client.force_login(user)`` gives a session that also passed the second factor, as a real sign-in would:
+    the user gets a real confirmed TOTP device and the session records it (what django_otp.login does). The check
+    itself is untouched; tests/core/test_otp.py signs in with a password only and with codes."""
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = confirmed_totp_device(user).persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture

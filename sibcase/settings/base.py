@@ -31,7 +31,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -39,6 +38,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "sibcase",
     "programs",
     "families",
@@ -54,6 +55,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Second factor: OTPMiddleware tells whether the session passed it, OTPRequiredMiddleware sends a signed-in but
+    # unverified session to the code (or enrolment) page for every page but sign-in's own (sibcase/otp.py).
+    "django_otp.middleware.OTPMiddleware",
+    "sibcase.otp.OTPRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -110,6 +115,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Two-factor sign-in (TOTP, django-otp): a password alone reaches no page with personal data. On in production and
+# demo; switch off only for a development set-up that has no personal data.
+SIBCASE_REQUIRE_OTP = env.bool("SIBCASE_REQUIRE_OTP", default=True)
+# The issuer shown in authenticator apps next to the user name.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="sibcase")
+# Wrong codes in a row lock a device for 1, 2, 4, … seconds (django-otp's exponential throttle).
+OTP_TOTP_THROTTLE_FACTOR = 1
+# API tokens: validity in days when created without --days, and the longest validity allowed.
+API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -214,9 +229,10 @@ CELERY_BEAT_SCHEDULER = "sibcase.beat:LockedDatabaseScheduler"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        # Token authentication whose failures are throttled per address (scope "failed_token").
-        "sibcase.api_auth.ThrottledTokenAuthentication",
+        # The browser's session, only once it has passed the second factor (sibcase/otp.py).
+        "sibcase.api_auth.VerifiedSessionAuthentication",
+        # Hashed, expiring, revocable API tokens (sibcase.ApiToken) whose failures are throttled per address.
+        "sibcase.api_auth.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -300,3 +316,27 @@ SIBCASE = {
     "SAMPLE_CONFIDENCE": Decimal("0.95"),
     "SAMPLE_MARGIN": Decimal("0.05"),
 }
+
+# Municipal single sign-on through OpenID Connect (mozilla-django-oidc): off unless OIDC_RP_CLIENT_ID is set. The
+# identity provider's groups claim maps to a role (OIDC_ROLE_MAP, JSON: {"group": "role"}); a user with no mapped
+# group, or with groups mapping to two roles, is refused. The second factor is still asked unless the ID token's
+# "amr" claim says the provider did multi-factor authentication (OIDC_TRUSTED_AMR). See sibcase/oidc.py.
+OIDC_RP_CLIENT_ID = env("OIDC_RP_CLIENT_ID", default="")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_CLIENT_SECRET = env("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = env("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("OIDC_RP_SCOPES", default="openid email profile groups")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_USE_PKCE = True
+OIDC_ROLE_MAP = env.json("OIDC_ROLE_MAP", default={})
+OIDC_GROUPS_CLAIM = env("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_USERNAME_CLAIM = env("OIDC_USERNAME_CLAIM", default="preferred_username")
+# The claim carrying the municipality code (e.g. "091"); a social worker's scope.
+OIDC_MUNICIPALITY_CLAIM = env("OIDC_MUNICIPALITY_CLAIM", default="municipality")
+OIDC_TRUSTED_AMR = env.list("OIDC_TRUSTED_AMR", default=["mfa", "otp"])
+if OIDC_ENABLED:
+    INSTALLED_APPS.append("mozilla_django_oidc")
+    AUTHENTICATION_BACKENDS.append("sibcase.oidc.RoleMappingOIDCBackend")

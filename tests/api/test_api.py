@@ -4,9 +4,9 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from families.models import Child, Enrollment, Family, Guardian
+from sibcase.api_tokens import api_token_create
 from sibcase.models import AccessAction, AccessLogEntry, Role
 
 from ..factories import (
@@ -87,8 +87,8 @@ def test_anonymous_request_is_refused_with_json(api, family):
 
 
 def test_token_authentication_works_for_integrations(api, social_worker, family):
-    token = Token.objects.create(user=social_worker)
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    token = api_token_create(user=social_worker)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get(reverse("api:family-list")).json()["count"] == 1
 
 

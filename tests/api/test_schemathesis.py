@@ -9,13 +9,13 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 
+from sibcase.api_tokens import api_token_create
 from sibcase.models import Role
 
 from ..factories import UserFactory
@@ -36,7 +36,7 @@ def keep_test_connection():
 @pytest.fixture
 def admin_token(db, enrolled_family, metric):
     user = UserFactory(role=Role.ADMIN, municipality=None, is_staff=True, is_superuser=True)
-    return Token.objects.create(user=user).key
+    return api_token_create(user=user)
 
 
 @schema.parametrize()

@@ -5,6 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from sibcase.models import User
+from tests.otp_support import confirmed_totp_device, fresh_code
+
 # The sync Playwright API runs an event loop in the test thread; Django's async guard would refuse the ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -54,8 +57,13 @@ def check_accessibility(page, name: str) -> None:
 
 
 def login(page, live_server, username: str, password: str = "correct horse battery staple") -> None:
+    """Signs in as a person would: password, then the code of the user's (real, confirmed) TOTP device."""
+    device = confirmed_totp_device(User.objects.get(username=username))
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Käyttäjätunnus").fill(username)
     page.get_by_label("Salasana").fill(password)
     page.get_by_role("button", name="Kirjaudu").click()
+    page.wait_for_url(f"{live_server.url}/login/code/**")
+    page.get_by_label("Vahvistuskoodi").fill(fresh_code(device))
+    page.get_by_role("button", name="Vahvista").click()
     page.wait_for_url(f"{live_server.url}/")

@@ -34,7 +34,9 @@ pytestmark = pytest.mark.django_db
 
 # Not pages for people: the admin (reference-data administration, its own tool), the JSON API (its codes are
 # machine-readable by design), the language switch and logout (POST-only redirects), static files, downloads.
-NOT_PAGES = ("/admin/", "/api/", "/i18n/", "/logout/", "/static/", "/healthz")
+# The second sign-in step's pages (/login/code/, /login/authenticator/) only answer a session that has not passed it:
+# tests/core/test_otp.py covers them.
+NOT_PAGES = ("/admin/", "/api/", "/i18n/", "/logout/", "/static/", "/healthz", "/login/code/", "/login/authenticator/")
 DOWNLOADS = (".csv", ".pdf", ".xlsx", ".json")
 # Downloads whose route does not end in a file extension, and pages that need data the demo has none of (a
 # background import job: its page has its own tests in tests/api/test_observation_import_jobs.py).

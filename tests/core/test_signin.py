@@ -12,8 +12,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from sibcase.api_tokens import api_token_create
 from sibcase.middleware import SESSION_STARTED_KEY
 
 from ..factories import UserFactory
@@ -79,9 +79,9 @@ def test_valid_api_tokens_are_not_counted_as_failures(client, settings):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "failed_token": "3/minute"},
     }
-    token = Token.objects.create(user=UserFactory())
+    token = api_token_create(user=UserFactory())
     for _ in range(5):
-        assert client.get(reverse("api:family-list"), HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+        assert client.get(reverse("api:family-list"), HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
 
 
 def test_a_session_ends_at_its_absolute_lifetime_despite_activity(client, settings):

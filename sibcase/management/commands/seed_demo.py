@@ -7,6 +7,7 @@ are recorded as a historical import approved by the demo coordinator.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import random
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from families import services as family_services
 from families.identity import make_temporary_identity_code
@@ -48,6 +50,9 @@ from programs.models import (
 from sibcase.models import Role, User
 
 DEMO_PASSWORD = "sibcase-demo-2026"
+# The demo logins' second factor: one published TOTP secret for all of them (demo mode only, like the password).
+# Add it to an authenticator app once (base32 below, or the QR code on the enrolment page of a fresh user).
+DEMO_TOTP_KEY_HEX = "736962636173652d64656d6f2d746f74702d3236"  # b"sibcase-demo-totp-26"
 # The demo logins share a published password: never create them anywhere but in demo mode and the tests.
 SEED = 20240601
 
@@ -278,6 +283,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for user in User.objects.filter(username__startswith="demo-").order_by("username"):
             self.stdout.write(f"  {user.username:<28} {user.get_role_display()}")
+        secret = base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY_HEX)).decode("ascii")
+        self.stdout.write(
+            f"Second factor for all demo logins: add the TOTP secret {secret} (SHA-1, 6 digits, 30 s) to an "
+            "authenticator app and enter its code after the password."
+        )
 
     def _statements(self, reference: dict, users: dict) -> None:
         """Annual statements for the years behind us: older ones approved and paid, last year's validated."""
@@ -505,6 +515,9 @@ class Command(BaseCommand):
                 if role == Role.ADMIN:
                     obj.is_staff = obj.is_superuser = True
                 obj.save()
+            TOTPDevice.objects.get_or_create(
+                user=obj, name="demo", defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True}
+            )
             users[username] = obj
             return obj
 
