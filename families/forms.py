@@ -195,3 +195,39 @@ class EnrollmentExitForm(OnceTokenForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         default_today(self, "exit_date")
+
+
+class WorkerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class HandoverForm(OnceTokenForm):
+    to_worker = WorkerChoiceField(label=_("Uusi vastuutyöntekijä"), queryset=None)
+    note = forms.CharField(
+        label=_("Siirron muistiinpano"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Mitä seuraavan työntekijän on hyvä tietää: tilanne, sovitut asiat, seuraavat toimet."),
+    )
+
+    def __init__(self, *args, workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_worker"].queryset = workers
+
+
+class DeputyForm(OnceTokenForm):
+    worker = WorkerChoiceField(label=_("Varahenkilö"), queryset=None)
+    note = forms.CharField(
+        label=_("Muistiinpano"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["worker"].queryset = workers
+
+
+class AssignmentEndForm(OnceTokenForm):
+    note = forms.CharField(
+        label=_("Muistiinpano"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -339,3 +339,64 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family} / {self.programme} ({self.get_status_display()})"
+
+
+class AssignmentRole(models.TextChoices):
+    RESPONSIBLE = "responsible", _("Vastuutyöntekijä")
+    DEPUTY = "deputy", _("Varahenkilö")
+
+
+class CaseAssignment(models.Model):
+    """Vastuutyöntekijä ja varahenkilöt: who owns a family's case. Only families.assignments writes these rows;
+    an ended row is kept (ended_at, ended_by, end_note) and is the hand-over history."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="assignments")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("työntekijä"), on_delete=models.PROTECT, related_name="case_assignments"
+    )
+    role = models.CharField(_("tehtävä"), max_length=16, choices=AssignmentRole.choices)
+    started_at = models.DateTimeField(_("alkoi"))
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("nimennyt"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("muistiinpano"), blank=True)
+    ended_at = models.DateTimeField(_("päättyi"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("päättänyt"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    end_note = models.TextField(_("päättymisen muistiinpano"), blank=True)
+
+    class Meta:
+        verbose_name = _("vastuunjako")
+        verbose_name_plural = _("vastuunjaot")
+        ordering = ["family", "ended_at", "role", "-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family"],
+                condition=Q(role="responsible", ended_at__isnull=True),
+                name="assignment_one_responsible_per_family",
+            ),
+            models.UniqueConstraint(
+                fields=["family", "worker"],
+                condition=Q(ended_at__isnull=True),
+                name="assignment_worker_once_per_family",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="assignment_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["worker", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.family}: {self.worker} ({self.get_role_display()})"

@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
@@ -18,7 +19,7 @@ from sibcase.errors import DomainError, Problem
 from sibcase.models import AccessAction, Role, User
 
 from .identity import normalize_identity_code
-from .models import Child, Consent, ConsentScope, Enrollment, EnrollmentStatus, Family, Guardian, Referral
+from .models import AssignmentRole, CaseAssignment, Child, Consent, ConsentScope, Enrollment, EnrollmentStatus, Family, Guardian, Referral
 
 
 def families_visible_to(user: User) -> QuerySet[Family]:
@@ -196,16 +197,13 @@ class Caseload:
 
 
 def caseload_for_worker(*, user: User, limit: int = CASELOAD_LIMIT) -> Caseload:
-    """The worker's own families with an open enrollment (the ones they registered, referred or enrolled), each
-    with its next steps; most recently enrolled first, at most `limit` (the family list has the rest)."""
+    """The worker's own families with an open enrollment (those the worker is assigned to, as the responsible
+    worker or a deputy), each with its next steps; most recently enrolled first, at most `limit` (the family list
+    has the rest)."""
     from outcomes.models import ServiceEpisode, ServiceNeedsAssessment
 
     open_statuses = [EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED]
-    own = (
-        Q(created_by=user)
-        | Q(Exists(Enrollment.objects.filter(family=OuterRef("pk"), recorded_by=user)))
-        | Q(Exists(Referral.objects.filter(family=OuterRef("pk"), created_by=user)))
-    )
+    own = Q(Exists(CaseAssignment.objects.filter(family=OuterRef("pk"), worker=user, ended_at__isnull=True)))
     families = (
         families_visible_to(user)
         .filter(own)
@@ -226,11 +224,21 @@ def caseload_for_worker(*, user: User, limit: int = CASELOAD_LIMIT) -> Caseload:
                 .select_related("programme")
                 .order_by("-enrolled_on"),
                 to_attr="open_enrollments",
-            )
+            ),
+            Prefetch("children", queryset=Child.objects.order_by("birth_date", "id")),
+            Prefetch(
+                "assignments",
+                queryset=CaseAssignment.objects.filter(worker=user, ended_at__isnull=True),
+                to_attr="my_assignments",
+            ),
         )
         .order_by("-last_enrolled", "reference")
     )
     return Caseload(families=list(families[:limit]), total=families.count())
+
+
+def _worker_name(user: User) -> str:
+    return user.get_full_name() or user.username
 
 
 @dataclass(frozen=True)
@@ -296,6 +304,26 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                 )
             )
     if provider_id is None:
+        for assignment in CaseAssignment.objects.filter(family=family).select_related("worker"):
+            events.append(
+                TimelineEvent(
+                    timezone.localdate(assignment.started_at),
+                    "assignment",
+                    _("%(role)s: %(worker)s")
+                    % {"role": assignment.get_role_display(), "worker": _worker_name(assignment.worker)},
+                    assignment.note,
+                )
+            )
+            if assignment.ended_at:
+                events.append(
+                    TimelineEvent(
+                        timezone.localdate(assignment.ended_at),
+                        "assignment_end",
+                        _("%(role)s päättyi: %(worker)s")
+                        % {"role": assignment.get_role_display(), "worker": _worker_name(assignment.worker)},
+                        assignment.end_note,
+                    )
+                )
         for enrollment in Enrollment.objects.filter(family=family).select_related("programme"):
             events.append(
                 TimelineEvent(
@@ -358,3 +386,28 @@ def eligibility_for_family(*, family: Family, programmes: QuerySet) -> list[dict
                 ),
             }
     return list(seen.values())
+
+
+def family_assignments(*, family: Family) -> list[CaseAssignment]:
+    """The family's assignments, open ones first (the responsible worker, then deputies), then the ended ones."""
+    return list(
+        CaseAssignment.objects.filter(family=family)
+        .select_related("worker", "assigned_by", "ended_by")
+        .order_by(F("ended_at").desc(nulls_first=True), "role", "-started_at")
+    )
+
+
+def assignable_workers(*, family: Family) -> QuerySet[User]:
+    """Social workers who may be named to the family's case: active, of the family's municipality."""
+    return User.objects.filter(
+        is_active=True, role=Role.SOCIAL_WORKER, municipality_id=family.municipality_id
+    ).order_by("last_name", "first_name", "username")
+
+
+def responsible_worker(*, family: Family) -> User | None:
+    assignment = (
+        CaseAssignment.objects.filter(family=family, role=AssignmentRole.RESPONSIBLE, ended_at__isnull=True)
+        .select_related("worker")
+        .first()
+    )
+    return assignment.worker if assignment else None

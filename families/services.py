@@ -24,8 +24,10 @@ from sibcase.db import violated_constraint
 from sibcase.errors import DomainError, Problem
 from sibcase.models import Role, User
 
+from .assignments import case_assign
 from .identity import normalize_identity_code
 from .models import (
+    AssignmentRole,
     Child,
     Consent,
     Enrollment,
@@ -214,6 +216,9 @@ def family_register(
         referral_create(
             actor=actor, family=family, programme=programme, source=source, referred_on=referred_on, reason=reason
         )
+        if actor is not None and actor.is_authenticated and actor.role == Role.SOCIAL_WORKER:
+            # The worker who registers a family owns its case until they hand it over.
+            case_assign(actor=actor, family=family, worker=actor, role=AssignmentRole.RESPONSIBLE)
     return family
 
 

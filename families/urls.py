@@ -13,5 +13,8 @@ urlpatterns = [
     path("consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
     path("enrollments/<int:pk>/exit/", views.enrollment_exit, name="enrollment_exit"),
     path("enrollments/<int:pk>/activate/", views.enrollment_activate, name="enrollment_activate"),
+    path("<int:pk>/handover/", views.case_handover, name="case_handover"),
+    path("<int:pk>/deputies/new/", views.deputy_add, name="deputy_add"),
+    path("assignments/<int:pk>/end/", views.assignment_end, name="assignment_end"),
     path("people/<str:kind>/<int:pk>/", views.person_detail, name="person_detail"),
 ]

@@ -29,8 +29,11 @@ from sibcase.permissions import (
     visible_fields,
 )
 
-from . import services
+from . import assignments, services
 from .forms import (
+    AssignmentEndForm,
+    DeputyForm,
+    HandoverForm,
     ChildFormSet,
     ConsentForm,
     ConsentWithdrawForm,
@@ -42,9 +45,11 @@ from .forms import (
     GuardianFormSet,
     IdentityCodeSearchForm,
 )
-from .models import Child, Consent, Enrollment, Guardian
+from .models import AssignmentRole, CaseAssignment, Child, Consent, Enrollment, Guardian
 from .registration import registration_refuse_known_elsewhere
 from .selectors import (
+    assignable_workers,
+    family_assignments,
     family_get_for_user,
     family_search,
     family_timeline,
@@ -146,6 +151,7 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_casework": request.user.is_superuser or request.user.role in CASEWORK_ROLES,
         "show_codes": can_see_identity_codes(request.user),
         "visible": visibility_for(request.user),
+        "assignments": [] if is_provider else [a for a in family_assignments(family=family) if a.ended_at is None],
     }
     if not is_provider:
         from families.selectors import eligibility_for_family
@@ -459,4 +465,99 @@ def enrollment_exit(request: HttpRequest, pk: int) -> HttpResponse:
         submit=_("Päätä osallistuminen"),
         purpose="osallistumisen päättäminen",
         intro=str(enrollment.programme),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def case_handover(request: HttpRequest, pk: int) -> HttpResponse:
+    """Name the family's responsible worker, or hand the case over to another one, with a note."""
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = HandoverForm(request.POST or None, workers=assignable_workers(family=family), request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                assignments.case_handover(
+                    actor=request.user,
+                    family=family,
+                    to_worker=form.cleaned_data["to_worker"],
+                    note=form.cleaned_data["note"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Vastuutyöntekijä vaihdettiin."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Siirrä vastuu toiselle työntekijälle"),
+        submit=_("Siirrä vastuu"),
+        purpose="vastuun siirto",
+        intro=_("Nykyinen vastuutyöntekijä näkee siirron muistiinpanon perheen aikajanalla."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def deputy_add(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = DeputyForm(request.POST or None, workers=assignable_workers(family=family), request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                assignments.case_assign(
+                    actor=request.user,
+                    family=family,
+                    worker=form.cleaned_data["worker"],
+                    role=AssignmentRole.DEPUTY,
+                    note=form.cleaned_data["note"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Varahenkilö lisättiin."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Lisää varahenkilö"),
+        submit=_("Lisää varahenkilö"),
+        purpose="varahenkilön lisäys",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.caseassignment")
+def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    assignment = get_object_or_404(CaseAssignment.objects.select_related("worker"), pk=pk, ended_at__isnull=True)
+    family = family_get_for_user(user=request.user, pk=assignment.family_id)
+    form = AssignmentEndForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                assignments.case_assignment_end(
+                    actor=request.user, assignment=assignment, note=form.cleaned_data["note"]
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Varahenkilön tehtävä päättyi."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Päätä varahenkilön tehtävä"),
+        submit=_("Päätä tehtävä"),
+        purpose="varahenkilön tehtävän päättäminen",
+        intro=str(assignment.worker.get_full_name() or assignment.worker.username),
     )
