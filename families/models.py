@@ -352,7 +352,10 @@ class CaseAssignment(models.Model):
 
     family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="assignments")
     worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("työntekijä"), on_delete=models.PROTECT, related_name="case_assignments"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("työntekijä"),
+        on_delete=models.PROTECT,
+        related_name="case_assignments",
     )
     role = models.CharField(_("tehtävä"), max_length=16, choices=AssignmentRole.choices)
     started_at = models.DateTimeField(_("alkoi"))

@@ -19,7 +19,18 @@ from sibcase.errors import DomainError, Problem
 from sibcase.models import AccessAction, Role, User
 
 from .identity import normalize_identity_code
-from .models import AssignmentRole, CaseAssignment, Child, Consent, ConsentScope, Enrollment, EnrollmentStatus, Family, Guardian, Referral
+from .models import (
+    AssignmentRole,
+    CaseAssignment,
+    Child,
+    Consent,
+    ConsentScope,
+    Enrollment,
+    EnrollmentStatus,
+    Family,
+    Guardian,
+    Referral,
+)
 
 
 def families_visible_to(user: User) -> QuerySet[Family]:

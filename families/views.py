@@ -32,17 +32,17 @@ from sibcase.permissions import (
 from . import assignments, services
 from .forms import (
     AssignmentEndForm,
-    DeputyForm,
-    HandoverForm,
     ChildFormSet,
     ConsentForm,
     ConsentWithdrawForm,
+    DeputyForm,
     EnrollmentActivateForm,
     EnrollmentExitForm,
     EnrollmentForm,
     FamilyForm,
     FamilySearchForm,
     GuardianFormSet,
+    HandoverForm,
     IdentityCodeSearchForm,
 )
 from .models import AssignmentRole, CaseAssignment, Child, Consent, Enrollment, Guardian

@@ -13,7 +13,14 @@ from families.selectors import caseload_for_worker, family_timeline
 from sibcase.errors import DomainError
 from sibcase.models import AuditEvent, Role
 
-from ..factories import EnrollmentFactory, identity_code, FamilyFactory, MunicipalityFactory, ProgrammeFactory, UserFactory
+from ..factories import (
+    EnrollmentFactory,
+    FamilyFactory,
+    MunicipalityFactory,
+    ProgrammeFactory,
+    UserFactory,
+    identity_code,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +49,13 @@ def test_registering_a_family_makes_the_worker_responsible(client, social_worker
         programme=ProgrammeFactory(municipality=municipality),
         postal_code="00980",
         district="",
-        children=[{"first_names": "Aino", "last_name": "Testinen", "identity_code": identity_code(9001, birth=datetime.date(2020, 1, 1))}],
+        children=[
+            {
+                "first_names": "Aino",
+                "last_name": "Testinen",
+                "identity_code": identity_code(9001, birth=datetime.date(2020, 1, 1)),
+            }
+        ],
         guardians=[],
         source="neuvola",
         referred_on=datetime.date(2024, 1, 10),
@@ -123,7 +136,9 @@ def test_handover_page_hands_the_case_over(client, family, social_worker, collea
     client.force_login(social_worker)
     case_assign(actor=social_worker, family=family, worker=social_worker, role="responsible")
     url = reverse("families:case_handover", args=[family.pk])
-    response = client.post(url, {"to_worker": colleague.pk, "note": "Perhe tutustunut", "form_token": _token(client, url)})
+    response = client.post(
+        url, {"to_worker": colleague.pk, "note": "Perhe tutustunut", "form_token": _token(client, url)}
+    )
     assert response.status_code == 302
     assert CaseAssignment.objects.get(family=family, ended_at__isnull=True).worker == colleague
     page = client.get(reverse("families:detail", args=[family.pk])).content.decode()

@@ -296,11 +296,10 @@ def test_family_page_queries_do_not_grow_with_events(worker_client, family, prog
 
 
 def test_caseload_shows_the_workers_own_families_only(client, social_worker, municipality):
+    from families.assignments import case_assign
     from families.selectors import caseload_for_worker
 
     from ..factories import EnrollmentFactory, FamilyFactory
-
-    from families.assignments import case_assign
 
     mine = FamilyFactory(municipality=municipality)
     EnrollmentFactory(family=mine)
@@ -312,11 +311,10 @@ def test_caseload_shows_the_workers_own_families_only(client, social_worker, mun
 
 
 def test_caseload_is_bounded_and_says_how_many_more(social_worker, municipality):
+    from families.assignments import case_assign
     from families.selectors import caseload_for_worker
 
     from ..factories import EnrollmentFactory, FamilyFactory
-
-    from families.assignments import case_assign
 
     for _ in range(4):
         family = FamilyFactory(municipality=municipality)
