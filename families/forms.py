@@ -9,6 +9,7 @@ from sibcase.forms import LocalDateField, OnceTokenForm, default_today, preselec
 
 from .identity import validate_identity_code
 from .models import (
+    AssignmentRole,
     Child,
     ConsentScope,
     EmploymentStatus,
@@ -231,3 +232,25 @@ class AssignmentEndForm(OnceTokenForm):
     note = forms.CharField(
         label=_("Muistiinpano"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class CaseloadFilterForm(forms.Form):
+    """The home page's caseload: sorted and filtered by GET (no personal data in these parameters)."""
+
+    sort = forms.ChoiceField(
+        label=_("Järjestys"),
+        required=False,
+        choices=[
+            ("enrolled", _("Viimeksi mukaan otetut ensin")),
+            ("name", _("Lapsen sukunimen mukaan")),
+            ("reference", _("Perhetunnuksen mukaan")),
+        ],
+    )
+    programme = forms.ModelChoiceField(
+        label=_("Ohjelma"), queryset=Programme.objects.none(), required=False, empty_label=_("Kaikki")
+    )
+    role = forms.ChoiceField(label=_("Tehtäväni"), required=False, choices=[("", _("Kaikki")), *AssignmentRole.choices])
+
+    def __init__(self, *args, programmes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes

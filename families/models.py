@@ -403,3 +403,54 @@ class CaseAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family}: {self.worker} ({self.get_role_display()})"
+
+
+class TaskKind(models.TextChoices):
+    ASSESSMENT = "assessment", _("Palvelutarpeen arvio")
+    FOLLOW_UP = "follow_up", _("Seurannan tulostiedot")
+    CONSENT_RENEWAL = "consent_renewal", _("Suostumuksen uusiminen")
+    AGE_OUT_EXIT = "age_out_exit", _("Ikärajan täyttävän lapsen osallistumisen päättäminen")
+
+
+class CaseTask(models.Model):
+    """Tehtävä: something due on a family's case by a date. Made and closed only by families.casetasks from the
+    case's state (enrollment, assessment, observations, consents, ages); `key` makes each task once per cause."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="tasks")
+    enrollment = models.ForeignKey(
+        Enrollment, verbose_name=_("ohjelmajakso"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    child = models.ForeignKey(
+        Child, verbose_name=_("lapsi"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("tehtävä"), max_length=32, choices=TaskKind.choices)
+    key = models.CharField(_("peruste"), max_length=100)
+    due_on = models.DateField(_("määräpäivä"))
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("vastuutyöntekijä"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case_tasks",
+    )
+    created_at = models.DateTimeField(_("luotu"), auto_now_add=True)
+    done_at = models.DateTimeField(_("tehty"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tehnyt"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("tehtävä")
+        verbose_name_plural = _("tehtävät")
+        ordering = ["due_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["family", "key"], name="task_once_per_cause")]
+        indexes = [models.Index(fields=["assigned_to", "done_at", "due_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.family}: {self.get_kind_display()} {self.due_on}"

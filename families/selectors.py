@@ -22,6 +22,7 @@ from .identity import normalize_identity_code
 from .models import (
     AssignmentRole,
     CaseAssignment,
+    CaseTask,
     Child,
     Consent,
     ConsentScope,
@@ -207,19 +208,42 @@ class Caseload:
     total: int
 
 
-def caseload_for_worker(*, user: User, limit: int = CASELOAD_LIMIT) -> Caseload:
+CASELOAD_SORTS = {
+    "enrolled": ("-last_enrolled", "reference"),
+    "reference": ("reference",),
+    "name": ("first_child_name", "reference"),
+}
+
+
+def caseload_for_worker(
+    *,
+    user: User,
+    limit: int = CASELOAD_LIMIT,
+    sort: str = "enrolled",
+    programme_id: int | None = None,
+    role: str = "",
+) -> Caseload:
     """The worker's own families with an open enrollment (those the worker is assigned to, as the responsible
     worker or a deputy), each with its next steps; most recently enrolled first, at most `limit` (the family list
     has the rest)."""
     from outcomes.models import ServiceEpisode, ServiceNeedsAssessment
 
     open_statuses = [EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED]
-    own = Q(Exists(CaseAssignment.objects.filter(family=OuterRef("pk"), worker=user, ended_at__isnull=True)))
+    mine = CaseAssignment.objects.filter(family=OuterRef("pk"), worker=user, ended_at__isnull=True)
+    if role:
+        mine = mine.filter(role=role)
+    own = Q(Exists(mine))
+    open_enrollments = Enrollment.objects.filter(family=OuterRef("pk"), status__in=open_statuses)
+    if programme_id:
+        open_enrollments = open_enrollments.filter(programme_id=programme_id)
     families = (
         families_visible_to(user)
         .filter(own)
-        .filter(Exists(Enrollment.objects.filter(family=OuterRef("pk"), status__in=open_statuses)))
+        .filter(Exists(open_enrollments))
         .annotate(
+            first_child_name=Subquery(
+                Child.objects.filter(family=OuterRef("pk")).order_by("last_name", "first_names").values("last_name")[:1]
+            ),
             has_assessment=Exists(ServiceNeedsAssessment.objects.filter(family=OuterRef("pk"))),
             has_episode=Exists(ServiceEpisode.objects.filter(family=OuterRef("pk"))),
             last_enrolled=Subquery(
@@ -243,7 +267,7 @@ def caseload_for_worker(*, user: User, limit: int = CASELOAD_LIMIT) -> Caseload:
                 to_attr="my_assignments",
             ),
         )
-        .order_by("-last_enrolled", "reference")
+        .order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["enrolled"]))
     )
     return Caseload(families=list(families[:limit]), total=families.count())
 
@@ -422,3 +446,41 @@ def responsible_worker(*, family: Family) -> User | None:
         .first()
     )
     return assignment.worker if assignment else None
+
+
+TASK_LOOKAHEAD_DAYS = 14
+
+
+@dataclass(frozen=True)
+class DueTasks:
+    overdue: list[CaseTask]
+    today: list[CaseTask]
+    upcoming: list[CaseTask]
+
+    def __iter__(self):
+        return iter((self.overdue, self.today, self.upcoming))
+
+
+def tasks_due_for_worker(*, user: User, today: datetime.date | None = None) -> DueTasks:
+    """Open tasks of the families the worker is assigned to (responsible or deputy), overdue, due today and due
+    within two weeks, in one query."""
+    today = today or timezone.localdate()
+    mine = CaseAssignment.objects.filter(family=OuterRef("family_id"), worker=user, ended_at__isnull=True)
+    tasks = list(
+        CaseTask.objects.filter(done_at__isnull=True, due_on__lte=today + datetime.timedelta(days=TASK_LOOKAHEAD_DAYS))
+        .filter(Exists(mine), family__in=families_visible_to(user))
+        .select_related("family", "child", "enrollment__programme")
+        .order_by("due_on", "id")
+    )
+    return DueTasks(
+        overdue=[t for t in tasks if t.due_on < today],
+        today=[t for t in tasks if t.due_on == today],
+        upcoming=[t for t in tasks if t.due_on > today],
+    )
+
+
+def task_get_for_user(*, user: User, pk: int) -> CaseTask:
+    try:
+        return CaseTask.objects.select_related("family").get(pk=pk, family__in=families_visible_to(user))
+    except (CaseTask.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

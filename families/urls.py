@@ -16,5 +16,6 @@ urlpatterns = [
     path("<int:pk>/handover/", views.case_handover, name="case_handover"),
     path("<int:pk>/deputies/new/", views.deputy_add, name="deputy_add"),
     path("assignments/<int:pk>/end/", views.assignment_end, name="assignment_end"),
+    path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
     path("people/<str:kind>/<int:pk>/", views.person_detail, name="person_detail"),
 ]

@@ -29,7 +29,7 @@ from sibcase.permissions import (
     visible_fields,
 )
 
-from . import assignments, services
+from . import assignments, casetasks, services
 from .forms import (
     AssignmentEndForm,
     ChildFormSet,
@@ -54,6 +54,7 @@ from .selectors import (
     family_search,
     family_timeline,
     identity_code_lookup,
+    task_get_for_user,
 )
 
 BASIS_CASEWORK = "asiakassuhde: Lapset SIB -ohjelman asiakastyö"
@@ -302,6 +303,7 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
                     scope=form.cleaned_data["scope"],
                     given_on=form.cleaned_data["given_on"],
                 )
+                casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -331,6 +333,7 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
                 services.consent_withdraw(
                     actor=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"]
                 )
+                casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -377,6 +380,7 @@ def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
                     backdating_approved_by=request.user if may_approve and reason else None,
                     backdating_reason=reason,
                 )
+                casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -418,6 +422,7 @@ def enrollment_activate(request: HttpRequest, pk: int) -> HttpResponse:
                 services.enrollment_activate(
                     actor=request.user, enrollment=enrollment, activated_on=form.cleaned_data["activated_on"]
                 )
+                casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -452,6 +457,7 @@ def enrollment_exit(request: HttpRequest, pk: int) -> HttpResponse:
                     reason=form.cleaned_data["reason"],
                     note=form.cleaned_data["note"],
                 )
+                casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -485,6 +491,7 @@ def case_handover(request: HttpRequest, pk: int) -> HttpResponse:
                     to_worker=form.cleaned_data["to_worker"],
                     note=form.cleaned_data["note"],
                 )
+                casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -561,3 +568,18 @@ def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
         purpose="varahenkilön tehtävän päättäminen",
         intro=str(assignment.worker.get_full_name() or assignment.worker.username),
     )
+
+
+@login_required
+@require_http_methods(["POST"])
+@logs_refusals("families.casetask")
+def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    task = task_get_for_user(user=request.user, pk=pk)
+    try:
+        casetasks.task_complete(actor=request.user, task=task)
+    except DomainError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Tehtävä merkittiin tehdyksi."))
+    return redirect("home")

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from families.casetasks import tasks_sync
 from families.selectors import family_get_for_user
 from sibcase.audit import access_log_record, logs_refusals
 from sibcase.errors import DomainError
@@ -70,6 +71,7 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
                     completed_on=form.cleaned_data["completed_on"],
                     summary=form.cleaned_data["summary"],
                 )
+                tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -143,6 +145,7 @@ def observation_create(request: HttpRequest, pk: int) -> HttpResponse:
                     value=form.cleaned_data["value"],
                     source=form.cleaned_data["source"],
                 )
+                tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
