@@ -201,6 +201,8 @@ CELERY_BEAT_SCHEDULE = {
     "payments-annual": {"task": "payments.schedule_annual_runs", "schedule": _cron(PAYMENTS_ANNUAL_CRON)},
     "payments-preview": {"task": "payments.schedule_preview_runs", "schedule": _cron(PAYMENTS_PREVIEW_CRON)},
     "payments-requeue-stuck": {"task": "payments.requeue_stuck_runs", "schedule": 600.0},
+    # Case tasks whose date simply arrives (a consent's anniversary, a child's birthday): made every night.
+    "families-case-tasks": {"task": "families.tasks_sync_all", "schedule": _cron("30 2 * * *")},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # django-celery-beat's database scheduler, with a PostgreSQL lock (one beat acts at a time) and outage tolerance.
