@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from outcomes.services import episodes_close_for_enrollment
 from programs.models import Programme
 from programs.services import eligibility_evaluate, enrollment_refusal_record
 from sibcase.audit import audit_record
@@ -606,6 +607,8 @@ def enrollment_exit(
             old={"status": old_status},
             new={"status": enrollment.status, "exit_date": exit_date, "exit_reason": reason},
         )
+        # Episodes do not outlive the participation: they stayed "Käynnissä" after an exit (issue 11).
+        episodes_close_for_enrollment(actor=actor, enrollment=enrollment, end_date=exit_date)
     return enrollment
 
 

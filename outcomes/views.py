@@ -11,17 +11,18 @@ from django.views.decorators.http import require_http_methods
 
 from families.casetasks import tasks_sync
 from families.selectors import family_get_for_user
-from sibcase.audit import access_log_record, logs_refusals
+from sibcase.audit import access_log_record, access_log_record_many, logs_refusals
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error, form_status
 from sibcase.models import AccessAction, Role
 from sibcase.permissions import CASEWORK_ROLES, require_role
 
 from . import services
-from .forms import AssessmentForm, EpisodeForm, ObservationForm, VisitForm
+from .forms import AssessmentForm, EpisodeForm, GroupVisitForm, ObservationForm, VisitForm
 from .selectors import (
     enrollments_open_for_services,
     episodes_for_user,
+    group_episodes_for_user,
     metrics_for_family,
     observation_import_get_for_user,
     services_for_user,
@@ -203,3 +204,38 @@ def import_status(request: HttpRequest, import_id: int) -> HttpResponse:
     require_role(request.user, {Role.COORDINATOR, Role.ADMIN})
     job = observation_import_get_for_user(user=request.user, pk=import_id)
     return render(request, "outcomes/import_status.html", {"job": job})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_visit_create(request: HttpRequest) -> HttpResponse:
+    """A group session recorded as a visit on each selected participant's episode, all or nothing."""
+    require_role(request.user, SERVICE_ROLES)
+    episodes = group_episodes_for_user(user=request.user)
+    form = GroupVisitForm(request.POST or None, episodes=episodes, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                visits = services.visits_create_for_group(
+                    actor=request.user,
+                    episodes=list(form.cleaned_data["episodes"]),
+                    visited_on=form.cleaned_data["visited_on"],
+                    duration_minutes=form.cleaned_data["duration_minutes"],
+                    note=form.cleaned_data["note"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request, _("Ryhmätapaaminen kirjattiin %(count)s osallistujalle.") % {"count": len(visits)}
+            )
+            return redirect("outcomes:group_visit_create")
+    basis = BASIS_SERVICE if request.user.role == Role.PROVIDER_WORKER else BASIS_CASEWORK
+    access_log_record_many(
+        user=request.user,
+        action=AccessAction.LIST,
+        basis=f"{basis}: ryhmätapaamisen kirjaus",
+        family_ids=sorted({episode.family_id for episode in episodes}),
+        path=request.path,
+    )
+    return render(request, "outcomes/group_visit_form.html", {"form": form}, status=form_status(form))
