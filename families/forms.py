@@ -17,6 +17,7 @@ from .models import (
     ExitReason,
     Guardian,
     ReferralSource,
+    ServiceLanguage,
 )
 
 
@@ -254,3 +255,33 @@ class CaseloadFilterForm(forms.Form):
     def __init__(self, *args, programmes, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["programme"].queryset = programmes
+
+
+REASON_FIELD_KWARGS = {
+    "label": _("Korjauksen syy"),
+    "max_length": 2000,
+    "widget": forms.Textarea(attrs={"rows": 2}),
+    "help_text": _("Näkyy perheen aikajanalla korjauksen yhteydessä."),
+}
+
+
+class FamilyCorrectionForm(OnceTokenForm):
+    postal_code = forms.CharField(label=_("Postinumero"), max_length=5)
+    district = forms.CharField(label=_("Kaupunginosa"), max_length=100, required=False)
+    service_language = forms.ChoiceField(label=_("Asiointikieli"), choices=ServiceLanguage.choices)
+    reason = forms.CharField(**REASON_FIELD_KWARGS)
+
+
+class ChildCorrectionForm(OnceTokenForm):
+    first_names = forms.CharField(label=_("Etunimet"), max_length=150)
+    last_name = forms.CharField(label=_("Sukunimi"), max_length=150)
+    reason = forms.CharField(**REASON_FIELD_KWARGS)
+
+
+class GuardianCorrectionForm(OnceTokenForm):
+    first_names = forms.CharField(label=_("Etunimet"), max_length=150)
+    last_name = forms.CharField(label=_("Sukunimi"), max_length=150)
+    employment_status = forms.ChoiceField(label=_("Työ- tai koulutustilanne"), choices=EmploymentStatus.choices)
+    phone = forms.CharField(label=_("Puhelin"), max_length=30, required=False)
+    email = forms.EmailField(label=_("Sähköposti"), required=False)
+    reason = forms.CharField(**REASON_FIELD_KWARGS)

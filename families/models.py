@@ -17,6 +17,11 @@ from .identity import (
 )
 
 
+class ServiceLanguage(models.TextChoices):
+    FINNISH = "fi", _("suomi")
+    SWEDISH = "sv", _("ruotsi")
+
+
 class Family(models.Model):
     """A family followed in a municipality. `reference` is a non-identifying handle usable in speech and search."""
 
@@ -37,6 +42,13 @@ class Family(models.Model):
     )
     # Client Data Act retention: kept 30 years after the case closes; set when the last enrollment ends.
     retain_until = models.DateField(_("säilytetään asti"), null=True, blank=True)
+    # Asiointikieli: the language the family is served and written to in (Language Act: Finnish or Swedish).
+    service_language = models.CharField(
+        _("asiointikieli"), max_length=2, choices=ServiceLanguage.choices, default=ServiceLanguage.FINNISH
+    )
+
+    # Corrections keep who, when, old and new value and the reason (families.corrections sets them).
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         verbose_name = _("perhe")
@@ -86,6 +98,8 @@ class Child(Person):
         "programs.NeedCategory", verbose_name=_("tuen tarpeet"), blank=True, related_name="children"
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("lapsi")
         verbose_name_plural = _("lapset")
@@ -112,6 +126,10 @@ class Guardian(Person):
     employment_status = models.CharField(
         _("työ- tai koulutustilanne"), max_length=32, choices=EmploymentStatus.choices, default=EmploymentStatus.UNKNOWN
     )
+    phone = models.CharField(_("puhelin"), max_length=30, blank=True)
+    email = models.EmailField(_("sähköposti"), blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("huoltaja")
@@ -180,6 +198,8 @@ class ConsentScope(models.TextChoices):
 
 class Consent(models.Model):
     """Suostumus: a guardian's consent with a scope; withdrawal is recorded, never deleted."""
+
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
 
     family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="consents")
     guardian = models.ForeignKey(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 
+from payments.models import PaymentStatement, StatementCohortEntry, StatementObservation, StatementStatus
 from sibcase.audit import access_log_record
 from sibcase.errors import DomainError, Problem
 from sibcase.models import AccessAction, Role, User
@@ -272,6 +273,64 @@ def caseload_for_worker(
     return Caseload(families=list(families[:limit]), total=families.count())
 
 
+# What a correction shows on the timeline, per model: the fields a worker may correct (families.corrections).
+CORRECTION_FIELDS = {
+    Family: ("postal_code", "district", "service_language"),
+    Child: ("first_names", "last_name"),
+    Guardian: ("first_names", "last_name", "employment_status", "phone", "email"),
+}
+
+
+def _shown(model, name: str, value) -> str:
+    field = model._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.choices).get(value, value))
+    return str(value) if value not in (None, "") else "–"
+
+
+def _correction_events(family: Family) -> list[TimelineEvent]:
+    """Corrections of the family and its people from their history (one query per model): each shows the old and
+    new value of every changed field, who corrected and why."""
+    events = []
+    histories = [
+        (Family, Family.history.filter(id=family.pk)),
+        (Child, Child.history.filter(family_id=family.pk)),
+        (Guardian, Guardian.history.filter(family_id=family.pk)),
+    ]
+    for model, rows in histories:
+        previous: dict[int, object] = {}
+        for row in rows.select_related("history_user").order_by("id", "history_date", "history_id"):
+            before = previous.get(row.id)
+            previous[row.id] = row
+            if before is None or row.history_type != "~":
+                continue
+            changes = [
+                f"{model._meta.get_field(name).verbose_name}: {_shown(model, name, getattr(before, name))} → "
+                f"{_shown(model, name, getattr(row, name))}"
+                for name in CORRECTION_FIELDS[model]
+                if getattr(before, name) != getattr(row, name)
+            ]
+            if not changes:
+                continue
+            who = _worker_name(row.history_user) if row.history_user else ""
+            subject = str(model._meta.verbose_name) if model is Family else f"{row.first_names} {row.last_name}"
+            events.append(
+                TimelineEvent(
+                    timezone.localdate(row.history_date),
+                    "correction",
+                    _("Korjaus: %(subject)s") % {"subject": subject},
+                    "; ".join(changes)
+                    + (
+                        _(" – syy: %(reason)s") % {"reason": row.history_change_reason}
+                        if row.history_change_reason
+                        else ""
+                    )
+                    + (f" ({who})" if who else ""),
+                )
+            )
+    return events
+
+
 def _worker_name(user: User) -> str:
     return user.get_full_name() or user.username
 
@@ -339,6 +398,7 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                 )
             )
     if provider_id is None:
+        events.extend(_correction_events(family))
         for assignment in CaseAssignment.objects.filter(family=family).select_related("worker"):
             events.append(
                 TimelineEvent(
@@ -484,3 +544,26 @@ def task_get_for_user(*, user: User, pk: int) -> CaseTask:
         return CaseTask.objects.select_related("family").get(pk=pk, family__in=families_visible_to(user))
     except (CaseTask.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+SIGNED_STATUSES = (StatementStatus.VALIDATED, StatementStatus.APPROVED, StatementStatus.PAID)
+
+
+def signed_statements_touching(
+    *, child_ids: Iterable[int] = (), observation_ids: Iterable[int] = ()
+) -> list[PaymentStatement]:
+    """Validated, approved or paid payment statements whose frozen inputs include these children or observations:
+    a correction of such data says so (the statement keeps its inputs; the next one carries the adjustment)."""
+    child_ids, observation_ids = list(child_ids), list(observation_ids)
+    if not child_ids and not observation_ids:
+        return []
+    touching = Q(pk__in=StatementCohortEntry.objects.filter(child_id__in=child_ids).values("statement_id")) | Q(
+        pk__in=StatementObservation.objects.filter(
+            Q(observation_id__in=observation_ids) | Q(child_id__in=child_ids)
+        ).values("statement_id")
+    )
+    return list(
+        PaymentStatement.objects.filter(touching, status__in=SIGNED_STATUSES)
+        .select_related("programme")
+        .order_by("period_start", "id")
+    )

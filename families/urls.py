@@ -18,4 +18,6 @@ urlpatterns = [
     path("assignments/<int:pk>/end/", views.assignment_end, name="assignment_end"),
     path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
     path("people/<str:kind>/<int:pk>/", views.person_detail, name="person_detail"),
+    path("<int:pk>/edit/", views.family_correct, name="family_correct"),
+    path("people/<str:kind>/<int:pk>/edit/", views.person_correct, name="person_correct"),
 ]

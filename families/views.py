@@ -29,9 +29,10 @@ from sibcase.permissions import (
     visible_fields,
 )
 
-from . import assignments, casetasks, services
+from . import assignments, casetasks, corrections, services
 from .forms import (
     AssignmentEndForm,
+    ChildCorrectionForm,
     ChildFormSet,
     ConsentForm,
     ConsentWithdrawForm,
@@ -39,8 +40,10 @@ from .forms import (
     EnrollmentActivateForm,
     EnrollmentExitForm,
     EnrollmentForm,
+    FamilyCorrectionForm,
     FamilyForm,
     FamilySearchForm,
+    GuardianCorrectionForm,
     GuardianFormSet,
     HandoverForm,
     IdentityCodeSearchForm,
@@ -183,7 +186,13 @@ def person_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return render(
         request,
         "families/person_detail.html",
-        {"person": person, "kind": kind, "show_code": "identity_code" in visible, "visible": visible},
+        {
+            "person": person,
+            "kind": kind,
+            "show_code": "identity_code" in visible,
+            "visible": visible,
+            "can_correct": request.user.is_superuser or request.user.role in CASEWORK_ROLES,
+        },
     )
 
 
@@ -583,3 +592,98 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Tehtävä merkittiin tehdyksi."))
     return redirect("home")
+
+
+def _correction_saved(request, correction: corrections.Correction) -> None:
+    messages.success(request, _("Korjaus tallennettiin; se näkyy perheen aikajanalla."))
+    if correction.statements:
+        messages.warning(
+            request,
+            _(
+                "Korjattu tieto sisältyy jo tarkastettuun, hyväksyttyyn tai maksettuun tulospalkkiolaskelmaan "
+                "(%(statements)s). Laskelma pysyy ennallaan; ero oikaistaan seuraavassa laskelmassa."
+            )
+            % {
+                "statements": ", ".join(
+                    f"{s.programme} {s.period_start:%-d.%-m.%Y}–{s.period_end:%-d.%-m.%Y}"
+                    for s in correction.statements
+                )
+            },
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def family_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    initial = {name: getattr(family, name) for name in corrections.FAMILY_FIELDS}
+    form = FamilyCorrectionForm(request.POST or None, initial=initial, request=request)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in corrections.FAMILY_FIELDS}
+        try:
+            with form.submission():
+                correction = corrections.family_correct(
+                    actor=request.user, family=family, reason=form.cleaned_data["reason"], **values
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            _correction_saved(request, correction)
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Korjaa perheen tiedot"),
+        submit=_("Tallenna korjaus"),
+        purpose="perheen tietojen korjaus",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.{kind}")
+def person_correct(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Correct a child's or guardian's data (a guardian's work or education status, contact details)."""
+    _casework(request)
+    model, form_class, fields, correct = {
+        "child": (Child, ChildCorrectionForm, corrections.CHILD_FIELDS, corrections.child_correct),
+        "guardian": (Guardian, GuardianCorrectionForm, corrections.GUARDIAN_FIELDS, corrections.guardian_correct),
+    }.get(kind, (None, None, (), None))
+    if model is None:
+        raise Http404
+    person = get_object_or_404(model, pk=pk)
+    family = family_get_for_user(user=request.user, pk=person.family_id)
+    form = form_class(request.POST or None, initial={n: getattr(person, n) for n in fields}, request=request)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in fields}
+        try:
+            with form.submission():
+                correction = correct(actor=request.user, reason=form.cleaned_data["reason"], **{kind: person}, **values)
+                casetasks.tasks_sync(family=family)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            _correction_saved(request, correction)
+            return redirect("families:person_detail", kind=kind, pk=person.pk)
+    access_log_record(
+        user=request.user,
+        action=AccessAction.VIEW,
+        basis=f"{BASIS_CASEWORK}: henkilön tietojen korjaus",
+        family_id=family.pk,
+        person=person,
+        path=request.path,
+    )
+    return render(
+        request,
+        "families/form_page.html",
+        {
+            "family": family,
+            "form": form,
+            "title": _("Korjaa tiedot: %(person)s") % {"person": person},
+            "submit": _("Tallenna korjaus"),
+        },
+        status=form_status(form),
+    )
