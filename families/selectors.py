@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 
+from outcomes.models import OutcomeObservation
 from payments.models import PaymentStatement, StatementCohortEntry, StatementObservation, StatementStatus
 from sibcase.audit import access_log_record
 from sibcase.errors import DomainError, Problem
@@ -566,4 +567,13 @@ def signed_statements_touching(
         PaymentStatement.objects.filter(touching, status__in=SIGNED_STATUSES)
         .select_related("programme")
         .order_by("period_start", "id")
+    )
+
+
+def family_observations(*, family: Family) -> list[OutcomeObservation]:
+    """The outcome observations of the family's children, newest first, voided ones included (marked)."""
+    return list(
+        OutcomeObservation.objects.filter(child__family=family)
+        .select_related("metric", "child")
+        .order_by("-period_start", "-id")
     )

@@ -54,6 +54,7 @@ from .selectors import (
     assignable_workers,
     family_assignments,
     family_get_for_user,
+    family_observations,
     family_search,
     family_timeline,
     identity_code_lookup,
@@ -156,6 +157,7 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "show_codes": can_see_identity_codes(request.user),
         "visible": visibility_for(request.user),
         "assignments": [] if is_provider else [a for a in family_assignments(family=family) if a.ended_at is None],
+        "observations": [] if is_provider else family_observations(family=family),
     }
     if not is_provider:
         from families.selectors import eligibility_for_family

@@ -165,3 +165,23 @@ class GroupVisitForm(OnceTokenForm):
         super().__init__(*args, **kwargs)
         self.fields["episodes"].queryset = episodes
         default_today(self, "visited_on")
+
+
+class ObservationCorrectForm(OnceTokenForm):
+    value = LocalDecimalField(label=_("Oikea arvo"), min_value=0, max_digits=12, decimal_places=2)
+    reason = forms.CharField(label=_("Korjauksen syy"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, observation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["value"].widget.unit = UNIT_SHORT.get(
+            observation.metric.unit, observation.metric.get_unit_display()
+        )
+
+
+class ObservationVoidForm(OnceTokenForm):
+    reason = forms.CharField(
+        label=_("Mitätöinnin syy"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Mitätöity tulostieto säilyy historiassa, mutta se ei lasketa mihinkään."),
+    )

@@ -2,17 +2,24 @@
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from families.services import enrollment_exit
-from outcomes.models import ServiceVisit
+from outcomes.models import OutcomeObservation, ServiceVisit
 from outcomes.services import visits_create_for_group
 from sibcase.errors import DomainError
 from sibcase.models import Role
 
-from ..factories import EnrollmentFactory, ServiceEpisodeFactory, ServiceFactory, UserFactory
+from ..factories import (
+    EnrollmentFactory,
+    OutcomeObservationFactory,
+    ServiceEpisodeFactory,
+    ServiceFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +107,34 @@ def test_exit_cancels_an_episode_that_had_not_begun(service):
     enrollment_exit(actor=None, enrollment=episode.enrollment, exit_date=D(2024, 5, 1), reason="completed")
     episode.refresh_from_db()
     assert episode.status == "cancelled"
+
+
+def test_observation_is_voided_from_its_page(client, social_worker):
+    enrollment = EnrollmentFactory(family__municipality=social_worker.municipality)
+    observation = OutcomeObservationFactory(child=enrollment.children.get(), metric__programme=enrollment.programme)
+    client.force_login(social_worker)
+    assert (
+        f"/observations/{observation.pk}/void/"
+        in client.get(reverse("families:detail", args=[enrollment.family_id])).content.decode()
+    )
+    url = reverse("outcomes:observation_void", args=[observation.pk])
+    token = re.search(r'name="form_token" value="([^"]+)"', client.get(url).content.decode()).group(1)
+    assert client.post(url, {"reason": "Väärä lapsi", "form_token": token}).status_code == 302
+    assert OutcomeObservation.objects.get(pk=observation.pk).voided_at is not None
+
+
+def test_observation_is_corrected_from_its_page(client, social_worker):
+    enrollment = EnrollmentFactory(family__municipality=social_worker.municipality)
+    observation = OutcomeObservationFactory(child=enrollment.children.get(), metric__programme=enrollment.programme)
+    client.force_login(social_worker)
+    url = reverse("outcomes:observation_correct", args=[observation.pk])
+    token = re.search(r'name="form_token" value="([^"]+)"', client.get(url).content.decode()).group(1)
+    assert client.post(url, {"value": "2", "reason": "Lukuvirhe", "form_token": token}).status_code == 302
+    assert OutcomeObservation.objects.get(pk=observation.pk).value == Decimal("2")
+
+
+def test_another_municipalitys_observation_page_is_404(client, social_worker):
+    enrollment = EnrollmentFactory()
+    observation = OutcomeObservationFactory(child=enrollment.children.get(), metric__programme=enrollment.programme)
+    client.force_login(social_worker)
+    assert client.get(reverse("outcomes:observation_void", args=[observation.pk])).status_code == 404
