@@ -10,6 +10,7 @@ from sibcase.forms import LocalDateField, OnceTokenForm, default_today, preselec
 from .identity import validate_identity_code
 from .models import (
     AssignmentRole,
+    AttachmentKind,
     Child,
     ConsentScope,
     EmploymentStatus,
@@ -285,3 +286,20 @@ class GuardianCorrectionForm(OnceTokenForm):
     phone = forms.CharField(label=_("Puhelin"), max_length=30, required=False)
     email = forms.EmailField(label=_("Sähköposti"), required=False)
     reason = forms.CharField(**REASON_FIELD_KWARGS)
+
+
+class CaseNoteForm(OnceTokenForm):
+    written_on = LocalDateField(label=_("Päivä"))
+    text = forms.CharField(label=_("Merkintä"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default_today(self, "written_on")
+
+
+class AttachmentForm(OnceTokenForm):
+    kind = forms.ChoiceField(label=_("Asiakirjan laji"), choices=AttachmentKind.choices)
+    file = forms.FileField(
+        label=_("Tiedosto"), help_text=_("PDF, PNG tai JPEG, enintään 10 Mt. Tiedostoa ei näytetä verkossa.")
+    )
+    description = forms.CharField(label=_("Kuvaus"), max_length=300, required=False)

@@ -474,3 +474,58 @@ class CaseTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family}: {self.get_kind_display()} {self.due_on}"
+
+
+class CaseNote(models.Model):
+    """Asiakaskertomuksen merkintä: a worker's note on the family's case. Written once (a correction is a new
+    note that says so), never edited or deleted."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="notes")
+    text = models.TextField(_("merkintä"))
+    written_on = models.DateField(_("päivä"))
+    created_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("kirjaaja"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("asiakaskertomuksen merkintä")
+        verbose_name_plural = _("asiakaskertomuksen merkinnät")
+        ordering = ["-written_on", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="case_note_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.written_on}"
+
+
+class AttachmentKind(models.TextChoices):
+    SIGNED_CONSENT = "signed_consent", _("Allekirjoitettu suostumus")
+    DECISION = "decision", _("Päätös")
+    OTHER = "other", _("Muu asiakirja")
+
+
+class CaseAttachment(models.Model):
+    """A document of the family's case, kept in PRIVATE_FILES_ROOT (MEDIA_ROOT, never served by the web server)
+    under a random name; only families.views.attachment_download hands it out, access-checked and logged."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="attachments")
+    kind = models.CharField(_("asiakirjan laji"), max_length=32, choices=AttachmentKind.choices)
+    file = models.FileField(_("tiedosto"), upload_to="case-attachments/%Y/%m/", max_length=200)
+    original_name = models.CharField(_("alkuperäinen nimi"), max_length=200)
+    content_type = models.CharField(_("tiedostotyyppi"), max_length=100)
+    size = models.PositiveIntegerField(_("koko (tavua)"))
+    sha256 = models.CharField(_("tarkiste"), max_length=64)
+    description = models.CharField(_("kuvaus"), max_length=300, blank=True)
+    uploaded_at = models.DateTimeField(_("tallennettu"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("tallentaja"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("liite")
+        verbose_name_plural = _("liitteet")
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(size__gt=0), name="attachment_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.family}: {self.get_kind_display()}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -29,9 +29,11 @@ from sibcase.permissions import (
     visible_fields,
 )
 
-from . import assignments, casetasks, corrections, services
+from . import assignments, casetasks, corrections, records, services
 from .forms import (
     AssignmentEndForm,
+    AttachmentForm,
+    CaseNoteForm,
     ChildCorrectionForm,
     ChildFormSet,
     ConsentForm,
@@ -48,7 +50,7 @@ from .forms import (
     HandoverForm,
     IdentityCodeSearchForm,
 )
-from .models import AssignmentRole, CaseAssignment, Child, Consent, Enrollment, Guardian
+from .models import AssignmentRole, CaseAssignment, CaseAttachment, Child, Consent, Enrollment, Guardian
 from .registration import registration_refuse_known_elsewhere
 from .selectors import (
     assignable_workers,
@@ -158,6 +160,8 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "visible": visibility_for(request.user),
         "assignments": [] if is_provider else [a for a in family_assignments(family=family) if a.ended_at is None],
         "observations": [] if is_provider else family_observations(family=family),
+        "notes": [] if is_provider else list(family.notes.select_related("created_by")),
+        "attachments": [] if is_provider else list(family.attachments.select_related("uploaded_by")),
     }
     if not is_provider:
         from families.selectors import eligibility_for_family
@@ -689,3 +693,93 @@ def person_correct(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         },
         status=form_status(form),
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def case_note_create(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = CaseNoteForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                records.case_note_add(
+                    actor=request.user,
+                    family=family,
+                    text=form.cleaned_data["text"],
+                    written_on=form.cleaned_data["written_on"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Merkintä tallennettiin."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Kirjoita asiakaskertomukseen"),
+        submit=_("Tallenna merkintä"),
+        purpose="asiakaskertomuksen merkintä",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def attachment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = AttachmentForm(request.POST or None, request.FILES or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                records.attachment_add(
+                    actor=request.user,
+                    family=family,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    description=form.cleaned_data["description"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Liite tallennettiin."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Lisää liite"),
+        submit=_("Tallenna liite"),
+        purpose="liitteen tallennus",
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+@logs_refusals("families.caseattachment")
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The only way to a stored attachment: the family must be visible to a casework user, and each opening is a
+    row in the access log."""
+    _casework(request)
+    attachment = get_object_or_404(CaseAttachment, pk=pk)
+    family = family_get_for_user(user=request.user, pk=attachment.family_id)
+    access_log_record(
+        user=request.user,
+        action=AccessAction.VIEW,
+        basis=f"{BASIS_CASEWORK}: liitteen avaus ({attachment.get_kind_display()})",
+        family_id=family.pk,
+        path=request.path,
+    )
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
