@@ -303,3 +303,22 @@ class AttachmentForm(OnceTokenForm):
         label=_("Tiedosto"), help_text=_("PDF, PNG tai JPEG, enintään 10 Mt. Tiedostoa ei näytetä verkossa.")
     )
     description = forms.CharField(label=_("Kuvaus"), max_length=300, required=False)
+
+
+class ReferralForKnownFamilyForm(OnceTokenForm):
+    """A new referral of a family already registered (another programme, or the same one again)."""
+
+    programme = ProgrammeChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none())
+    source = forms.ChoiceField(label=_("Ohjaava taho"), choices=ReferralSource.choices)
+    referred_on = LocalDateField(label=_("Ohjauspäivä"))
+    reason = forms.CharField(label=_("Ohjauksen syy"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    def __init__(self, *args, programmes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes
+        preselect_single_choices(self, "programme")
+        default_today(self, "referred_on")
+
+
+class ChildAddForm(OnceTokenForm, ChildForm):
+    pass

@@ -34,6 +34,7 @@ from .forms import (
     AssignmentEndForm,
     AttachmentForm,
     CaseNoteForm,
+    ChildAddForm,
     ChildCorrectionForm,
     ChildFormSet,
     ConsentForm,
@@ -49,6 +50,7 @@ from .forms import (
     GuardianFormSet,
     HandoverForm,
     IdentityCodeSearchForm,
+    ReferralForKnownFamilyForm,
 )
 from .models import AssignmentRole, CaseAssignment, CaseAttachment, Child, Consent, Enrollment, Guardian
 from .registration import registration_refuse_known_elsewhere
@@ -783,3 +785,78 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def family_referral_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new referral for a family already known, from its own page (no second registration)."""
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    programmes = programmes_for_user(request.user).filter(municipality_id=family.municipality_id)
+    form = ReferralForKnownFamilyForm(request.POST or None, programmes=programmes, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                services.referral_create(
+                    actor=request.user,
+                    family=family,
+                    programme=form.cleaned_data["programme"],
+                    source=form.cleaned_data["source"],
+                    referred_on=form.cleaned_data["referred_on"],
+                    reason=form.cleaned_data["reason"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Ohjaus kirjattiin."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Uusi ohjaus perheelle"),
+        submit=_("Tallenna ohjaus"),
+        purpose="uuden ohjauksen kirjaus",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def child_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """A child added to a registered family (born since, or moved in); the identity code is checked as in a
+    registration, through the logged and rate-limited lookup."""
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = ChildAddForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lookup = identity_code_lookup(request=request, identity_codes=[form.cleaned_data["identity_code"]])
+            if lookup.visible is not None or lookup.known_elsewhere:
+                form.add_error("identity_code", _("Henkilötunnus on jo rekisterissä."))
+            else:
+                with form.submission():
+                    services.child_create(
+                        actor=request.user,
+                        family=family,
+                        first_names=form.cleaned_data["first_names"],
+                        last_name=form.cleaned_data["last_name"],
+                        identity_code=form.cleaned_data["identity_code"],
+                        need_category_ids=[c.pk for c in form.cleaned_data["need_categories"]],
+                    )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if not form.errors:
+                messages.success(request, _("Lapsi lisättiin perheeseen."))
+                return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Lisää lapsi perheeseen"),
+        submit=_("Tallenna lapsi"),
+        purpose="lapsen lisäys",
+    )

@@ -102,3 +102,59 @@ def test_another_municipalitys_guardian_cannot_be_corrected(client, social_worke
     guardian = GuardianFactory()
     client.force_login(social_worker)
     assert client.get(reverse("families:person_correct", args=["guardian", guardian.pk])).status_code == 404
+
+
+def test_a_new_referral_opens_from_the_family_page(client, family, social_worker):
+    from families.models import Referral
+
+    from ..factories import ProgrammeFactory
+
+    programme = ProgrammeFactory(municipality=family.municipality)
+    client.force_login(social_worker)
+    assert (
+        reverse("families:family_referral_create", args=[family.pk])
+        in client.get(reverse("families:detail", args=[family.pk])).content.decode()
+    )
+    url = reverse("families:family_referral_create", args=[family.pk])
+    response = client.post(
+        url,
+        {
+            "programme": programme.pk,
+            "source": "school",
+            "referred_on": "10.1.2024",
+            "reason": "Uusi huoli",
+            "form_token": _token(client, url),
+        },
+    )
+    assert response.status_code == 302
+    assert Referral.objects.get(family=family).programme == programme
+
+
+def test_a_child_is_added_to_a_known_family(client, family, social_worker):
+    from ..factories import identity_code
+
+    client.force_login(social_worker)
+    url = reverse("families:child_add", args=[family.pk])
+    code = identity_code(7777, birth=datetime.date(2023, 3, 3))
+    response = client.post(
+        url, {"first_names": "Uusi", "last_name": "Vauva", "identity_code": code, "form_token": _token(client, url)}
+    )
+    assert response.status_code == 302
+    assert family.children.get().first_names == "Uusi"
+
+
+def test_adding_a_child_with_a_known_code_is_refused(client, family, social_worker):
+    existing = ChildFactory()
+    client.force_login(social_worker)
+    url = reverse("families:child_add", args=[family.pk])
+    response = client.post(
+        url,
+        {
+            "first_names": "X",
+            "last_name": "Y",
+            "identity_code": existing.identity_code,
+            "form_token": _token(client, url),
+        },
+    )
+    assert response.status_code in (200, 400, 409, 422)
+    assert not family.children.exists()
