@@ -86,7 +86,7 @@ def _correct(
 def family_correct(*, actor: User | None, family: Family, reason: str, **values) -> Correction:
     """The family's postal code, district and service language (fi/sv)."""
     family, changed = _correct(
-        actor=actor, obj=family, allowed=FAMILY_FIELDS, values=values, reason=reason, event_type="family.corrected"
+        actor=actor, obj=family, allowed=FAMILY_FIELDS, values=values, reason=reason, event_type="family.data_corrected"
     )
     child_ids = list(family.children.values_list("pk", flat=True))
     return Correction(family, changed, signed_statements_touching(child_ids=child_ids))
@@ -94,7 +94,7 @@ def family_correct(*, actor: User | None, family: Family, reason: str, **values)
 
 def child_correct(*, actor: User | None, child: Child, reason: str, **values) -> Correction:
     child, changed = _correct(
-        actor=actor, obj=child, allowed=CHILD_FIELDS, values=values, reason=reason, event_type="child.corrected"
+        actor=actor, obj=child, allowed=CHILD_FIELDS, values=values, reason=reason, event_type="child.data_corrected"
     )
     return Correction(child, changed, signed_statements_touching(child_ids=[child.pk]))
 
@@ -107,7 +107,7 @@ def guardian_correct(*, actor: User | None, guardian: Guardian, reason: str, **v
         allowed=GUARDIAN_FIELDS,
         values=values,
         reason=reason,
-        event_type="guardian.corrected",
+        event_type="guardian.data_corrected",
     )
     child_ids = list(Child.objects.filter(family_id=guardian.family_id).values_list("pk", flat=True))
     return Correction(guardian, changed, signed_statements_touching(child_ids=child_ids))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -588,11 +588,12 @@ def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["POST"])
 @logs_refusals("families.casetask")
 def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     task = task_get_for_user(user=request.user, pk=pk)
+    if request.method != "POST":  # after the access check: someone else's task is a logged 404 whatever the method
+        return HttpResponseNotAllowed(["POST"])
     try:
         casetasks.task_complete(actor=request.user, task=task)
     except DomainError as exc:
@@ -761,14 +762,15 @@ def attachment_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET"])
 @logs_refusals("families.caseattachment")
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     """The only way to a stored attachment: the family must be visible to a casework user, and each opening is a
     row in the access log."""
     _casework(request)
     attachment = get_object_or_404(CaseAttachment, pk=pk)
     family = family_get_for_user(user=request.user, pk=attachment.family_id)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,

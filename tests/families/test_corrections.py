@@ -38,7 +38,7 @@ def test_guardian_status_correction_keeps_who_old_new_and_why(family, social_wor
         social_worker,
         "Huoltaja kertoi puhelimessa",
     )
-    event = AuditEvent.objects.get(event_type="guardian.corrected")
+    event = AuditEvent.objects.get(event_type="guardian.data_corrected")
     assert (event.old_values, event.new_values) == (
         {"employment_status": "unknown"},
         {"employment_status": "unemployed"},
