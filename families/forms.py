@@ -9,6 +9,8 @@ from sibcase.forms import LocalDateField, OnceTokenForm, default_today, preselec
 
 from .identity import validate_identity_code
 from .models import (
+    AssignmentRole,
+    AttachmentKind,
     Child,
     ConsentScope,
     EmploymentStatus,
@@ -16,6 +18,7 @@ from .models import (
     ExitReason,
     Guardian,
     ReferralSource,
+    ServiceLanguage,
 )
 
 
@@ -195,3 +198,127 @@ class EnrollmentExitForm(OnceTokenForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         default_today(self, "exit_date")
+
+
+class WorkerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
+class HandoverForm(OnceTokenForm):
+    to_worker = WorkerChoiceField(label=_("Uusi vastuutyöntekijä"), queryset=None)
+    note = forms.CharField(
+        label=_("Siirron muistiinpano"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Mitä seuraavan työntekijän on hyvä tietää: tilanne, sovitut asiat, seuraavat toimet."),
+    )
+
+    def __init__(self, *args, workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_worker"].queryset = workers
+
+
+class DeputyForm(OnceTokenForm):
+    worker = WorkerChoiceField(label=_("Varahenkilö"), queryset=None)
+    note = forms.CharField(
+        label=_("Muistiinpano"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["worker"].queryset = workers
+
+
+class AssignmentEndForm(OnceTokenForm):
+    note = forms.CharField(
+        label=_("Muistiinpano"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CaseloadFilterForm(forms.Form):
+    """The home page's caseload: sorted and filtered by GET (no personal data in these parameters)."""
+
+    sort = forms.ChoiceField(
+        label=_("Järjestys"),
+        required=False,
+        choices=[
+            ("enrolled", _("Viimeksi mukaan otetut ensin")),
+            ("name", _("Lapsen sukunimen mukaan")),
+            ("reference", _("Perhetunnuksen mukaan")),
+        ],
+    )
+    programme = forms.ModelChoiceField(
+        label=_("Ohjelma"), queryset=Programme.objects.none(), required=False, empty_label=_("Kaikki")
+    )
+    role = forms.ChoiceField(label=_("Tehtäväni"), required=False, choices=[("", _("Kaikki")), *AssignmentRole.choices])
+
+    def __init__(self, *args, programmes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes
+
+
+REASON_FIELD_KWARGS = {
+    "label": _("Korjauksen syy"),
+    "max_length": 2000,
+    "widget": forms.Textarea(attrs={"rows": 2}),
+    "help_text": _("Näkyy perheen aikajanalla korjauksen yhteydessä."),
+}
+
+
+class FamilyCorrectionForm(OnceTokenForm):
+    postal_code = forms.CharField(label=_("Postinumero"), max_length=5)
+    district = forms.CharField(label=_("Kaupunginosa"), max_length=100, required=False)
+    service_language = forms.ChoiceField(label=_("Asiointikieli"), choices=ServiceLanguage.choices)
+    reason = forms.CharField(**REASON_FIELD_KWARGS)
+
+
+class ChildCorrectionForm(OnceTokenForm):
+    first_names = forms.CharField(label=_("Etunimet"), max_length=150)
+    last_name = forms.CharField(label=_("Sukunimi"), max_length=150)
+    reason = forms.CharField(**REASON_FIELD_KWARGS)
+
+
+class GuardianCorrectionForm(OnceTokenForm):
+    first_names = forms.CharField(label=_("Etunimet"), max_length=150)
+    last_name = forms.CharField(label=_("Sukunimi"), max_length=150)
+    employment_status = forms.ChoiceField(label=_("Työ- tai koulutustilanne"), choices=EmploymentStatus.choices)
+    phone = forms.CharField(label=_("Puhelin"), max_length=30, required=False)
+    email = forms.EmailField(label=_("Sähköposti"), required=False)
+    reason = forms.CharField(**REASON_FIELD_KWARGS)
+
+
+class CaseNoteForm(OnceTokenForm):
+    written_on = LocalDateField(label=_("Päivä"))
+    text = forms.CharField(label=_("Merkintä"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default_today(self, "written_on")
+
+
+class AttachmentForm(OnceTokenForm):
+    kind = forms.ChoiceField(label=_("Asiakirjan laji"), choices=AttachmentKind.choices)
+    file = forms.FileField(
+        label=_("Tiedosto"), help_text=_("PDF, PNG tai JPEG, enintään 10 Mt. Tiedostoa ei näytetä verkossa.")
+    )
+    description = forms.CharField(label=_("Kuvaus"), max_length=300, required=False)
+
+
+class ReferralForKnownFamilyForm(OnceTokenForm):
+    """A new referral of a family already registered (another programme, or the same one again)."""
+
+    programme = ProgrammeChoiceField(label=_("Ohjelma"), queryset=Programme.objects.none())
+    source = forms.ChoiceField(label=_("Ohjaava taho"), choices=ReferralSource.choices)
+    referred_on = LocalDateField(label=_("Ohjauspäivä"))
+    reason = forms.CharField(label=_("Ohjauksen syy"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    def __init__(self, *args, programmes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes
+        preselect_single_choices(self, "programme")
+        default_today(self, "referred_on")
+
+
+class ChildAddForm(OnceTokenForm, ChildForm):
+    pass

@@ -17,6 +17,11 @@ from .identity import (
 )
 
 
+class ServiceLanguage(models.TextChoices):
+    FINNISH = "fi", _("suomi")
+    SWEDISH = "sv", _("ruotsi")
+
+
 class Family(models.Model):
     """A family followed in a municipality. `reference` is a non-identifying handle usable in speech and search."""
 
@@ -37,6 +42,13 @@ class Family(models.Model):
     )
     # Client Data Act retention: kept 30 years after the case closes; set when the last enrollment ends.
     retain_until = models.DateField(_("säilytetään asti"), null=True, blank=True)
+    # Asiointikieli: the language the family is served and written to in (Language Act: Finnish or Swedish).
+    service_language = models.CharField(
+        _("asiointikieli"), max_length=2, choices=ServiceLanguage.choices, default=ServiceLanguage.FINNISH
+    )
+
+    # Corrections keep who, when, old and new value and the reason (families.corrections sets them).
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         verbose_name = _("perhe")
@@ -88,6 +100,8 @@ class Child(Person):
         "programs.NeedCategory", verbose_name=_("tuen tarpeet"), blank=True, related_name="children"
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("lapsi")
         verbose_name_plural = _("lapset")
@@ -114,6 +128,10 @@ class Guardian(Person):
     employment_status = models.CharField(
         _("työ- tai koulutustilanne"), max_length=32, choices=EmploymentStatus.choices, default=EmploymentStatus.UNKNOWN
     )
+    phone = models.CharField(_("puhelin"), max_length=30, blank=True)
+    email = models.EmailField(_("sähköposti"), blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("huoltaja")
@@ -182,6 +200,8 @@ class ConsentScope(models.TextChoices):
 
 class Consent(models.Model):
     """Suostumus: a guardian's consent with a scope; withdrawal is recorded, never deleted."""
+
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
 
     family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="consents")
     guardian = models.ForeignKey(
@@ -443,3 +463,173 @@ class ErasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family} {self.get_status_display()}"
+
+
+class AssignmentRole(models.TextChoices):
+    RESPONSIBLE = "responsible", _("Vastuutyöntekijä")
+    DEPUTY = "deputy", _("Varahenkilö")
+
+
+class CaseAssignment(models.Model):
+    """Vastuutyöntekijä ja varahenkilöt: who owns a family's case. Only families.assignments writes these rows;
+    an ended row is kept (ended_at, ended_by, end_note) and is the hand-over history."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="assignments")
+    worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("työntekijä"),
+        on_delete=models.PROTECT,
+        related_name="case_assignments",
+    )
+    role = models.CharField(_("tehtävä"), max_length=16, choices=AssignmentRole.choices)
+    started_at = models.DateTimeField(_("alkoi"))
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("nimennyt"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("muistiinpano"), blank=True)
+    ended_at = models.DateTimeField(_("päättyi"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("päättänyt"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    end_note = models.TextField(_("päättymisen muistiinpano"), blank=True)
+
+    class Meta:
+        verbose_name = _("vastuunjako")
+        verbose_name_plural = _("vastuunjaot")
+        ordering = ["family", "ended_at", "role", "-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family"],
+                condition=Q(role="responsible", ended_at__isnull=True),
+                name="assignment_one_responsible_per_family",
+            ),
+            models.UniqueConstraint(
+                fields=["family", "worker"],
+                condition=Q(ended_at__isnull=True),
+                name="assignment_worker_once_per_family",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")),
+                name="assignment_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["worker", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.family}: {self.worker} ({self.get_role_display()})"
+
+
+class TaskKind(models.TextChoices):
+    ASSESSMENT = "assessment", _("Palvelutarpeen arvio")
+    FOLLOW_UP = "follow_up", _("Seurannan tulostiedot")
+    CONSENT_RENEWAL = "consent_renewal", _("Suostumuksen uusiminen")
+    AGE_OUT_EXIT = "age_out_exit", _("Ikärajan täyttävän lapsen osallistumisen päättäminen")
+
+
+class CaseTask(models.Model):
+    """Tehtävä: something due on a family's case by a date. Made and closed only by families.casetasks from the
+    case's state (enrollment, assessment, observations, consents, ages); `key` makes each task once per cause."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="tasks")
+    enrollment = models.ForeignKey(
+        Enrollment, verbose_name=_("ohjelmajakso"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    child = models.ForeignKey(
+        Child, verbose_name=_("lapsi"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(_("tehtävä"), max_length=32, choices=TaskKind.choices)
+    key = models.CharField(_("peruste"), max_length=100)
+    due_on = models.DateField(_("määräpäivä"))
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("vastuutyöntekijä"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case_tasks",
+    )
+    created_at = models.DateTimeField(_("luotu"), auto_now_add=True)
+    done_at = models.DateTimeField(_("tehty"), null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tehnyt"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("tehtävä")
+        verbose_name_plural = _("tehtävät")
+        ordering = ["due_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["family", "key"], name="task_once_per_cause")]
+        indexes = [models.Index(fields=["assigned_to", "done_at", "due_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.family}: {self.get_kind_display()} {self.due_on}"
+
+
+class CaseNote(models.Model):
+    """Asiakaskertomuksen merkintä: a worker's note on the family's case. Written once (a correction is a new
+    note that says so), never edited or deleted."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="notes")
+    text = models.TextField(_("merkintä"))
+    written_on = models.DateField(_("päivä"))
+    created_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("kirjaaja"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("asiakaskertomuksen merkintä")
+        verbose_name_plural = _("asiakaskertomuksen merkinnät")
+        ordering = ["-written_on", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="case_note_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.written_on}"
+
+
+class AttachmentKind(models.TextChoices):
+    SIGNED_CONSENT = "signed_consent", _("Allekirjoitettu suostumus")
+    DECISION = "decision", _("Päätös")
+    OTHER = "other", _("Muu asiakirja")
+
+
+class CaseAttachment(models.Model):
+    """A document of the family's case, kept in PRIVATE_FILES_ROOT (MEDIA_ROOT, never served by the web server)
+    under a random name; only families.views.attachment_download hands it out, access-checked and logged."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="attachments")
+    kind = models.CharField(_("asiakirjan laji"), max_length=32, choices=AttachmentKind.choices)
+    file = models.FileField(_("tiedosto"), upload_to="case-attachments/%Y/%m/", max_length=200)
+    original_name = models.CharField(_("alkuperäinen nimi"), max_length=200)
+    content_type = models.CharField(_("tiedostotyyppi"), max_length=100)
+    size = models.PositiveIntegerField(_("koko (tavua)"))
+    sha256 = models.CharField(_("tarkiste"), max_length=64)
+    description = models.CharField(_("kuvaus"), max_length=300, blank=True)
+    uploaded_at = models.DateTimeField(_("tallennettu"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("tallentaja"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("liite")
+        verbose_name_plural = _("liitteet")
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(size__gt=0), name="attachment_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.family}: {self.get_kind_display()}"

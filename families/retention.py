@@ -29,6 +29,8 @@ from sibcase.models import AuditEvent, Role, User
 
 from .identity import make_temporary_identity_code
 from .models import (
+    CaseAttachment,
+    CaseNote,
     Child,
     Enrollment,
     EnrollmentStatus,
@@ -206,7 +208,12 @@ def _family_pseudonymise(*, family_id: int) -> dict[str, int]:
         _person_pseudonymise(person, now)
     for child in children:
         child.need_categories.clear()
-    Guardian.objects.filter(family_id=family_id).update(employment_status="unknown")
+    Guardian.objects.filter(family_id=family_id).update(employment_status="unknown", phone="", email="")
+    # Case notes and attachments are the worker's own records of the family: their text and files go too.
+    CaseNote.objects.filter(family_id=family_id).update(text=ERASED_TEXT)
+    for attachment in CaseAttachment.objects.filter(family_id=family_id):
+        attachment.file.delete(save=False)
+    CaseAttachment.objects.filter(family_id=family_id).update(original_name=ERASED_TEXT, description="")
     Referral.objects.filter(family_id=family_id).update(reason=ERASED_TEXT)
     ServiceNeedsAssessment.objects.filter(family_id=family_id).update(summary=ERASED_TEXT)
     ServiceVisit.objects.filter(episode__family_id=family_id).update(note="")
@@ -224,4 +231,8 @@ def _family_pseudonymise(*, family_id: int) -> dict[str, int]:
     observation_history = OutcomeObservation.history.model.objects.filter(id__in=observation_ids)
     observation_history.update(history_change_reason=None)
     observation_history.exclude(void_reason="").update(void_reason=ERASED_TEXT)
+    # The people's and the family's own history rows hold the old names, codes and contacts: none is kept.
+    Child.history.model.objects.filter(id__in=[c.pk for c in children]).delete()
+    Guardian.history.model.objects.filter(id__in=[g.pk for g in guardians]).delete()
+    Family.history.model.objects.filter(id=family_id).delete()
     return {"children": len(children), "guardians": len(guardians)}

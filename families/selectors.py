@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Now
 from django.http import Http404
 from django.utils import timezone
@@ -15,13 +15,18 @@ from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 
+from outcomes.models import OutcomeObservation
+from payments.models import PaymentStatement, StatementCohortEntry, StatementObservation, StatementStatus
 from sibcase.audit import access_log_record
 from sibcase.errors import DomainError, Problem
 from sibcase.models import AccessAction, Role, User
 
 from .identity import normalize_identity_code
 from .models import (
+    AssignmentRole,
     BreakGlassGrant,
+    CaseAssignment,
+    CaseTask,
     Child,
     Consent,
     ConsentScope,
@@ -256,22 +261,42 @@ class Caseload:
     total: int
 
 
-def caseload_for_worker(*, user: User, limit: int = CASELOAD_LIMIT) -> Caseload:
-    """The worker's own families with an open enrollment (the ones they registered, referred or enrolled), each
-    with its next steps; most recently enrolled first, at most `limit` (the family list has the rest)."""
+CASELOAD_SORTS = {
+    "enrolled": ("-last_enrolled", "reference"),
+    "reference": ("reference",),
+    "name": ("first_child_name", "reference"),
+}
+
+
+def caseload_for_worker(
+    *,
+    user: User,
+    limit: int = CASELOAD_LIMIT,
+    sort: str = "enrolled",
+    programme_id: int | None = None,
+    role: str = "",
+) -> Caseload:
+    """The worker's own families with an open enrollment (those the worker is assigned to, as the responsible
+    worker or a deputy), each with its next steps; most recently enrolled first, at most `limit` (the family list
+    has the rest)."""
     from outcomes.models import ServiceEpisode, ServiceNeedsAssessment
 
     open_statuses = [EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED]
-    own = (
-        Q(created_by=user)
-        | Q(Exists(Enrollment.objects.filter(family=OuterRef("pk"), recorded_by=user)))
-        | Q(Exists(Referral.objects.filter(family=OuterRef("pk"), created_by=user)))
-    )
+    mine = CaseAssignment.objects.filter(family=OuterRef("pk"), worker=user, ended_at__isnull=True)
+    if role:
+        mine = mine.filter(role=role)
+    own = Q(Exists(mine))
+    open_enrollments = Enrollment.objects.filter(family=OuterRef("pk"), status__in=open_statuses)
+    if programme_id:
+        open_enrollments = open_enrollments.filter(programme_id=programme_id)
     families = (
         families_visible_to(user)
         .filter(own)
-        .filter(Exists(Enrollment.objects.filter(family=OuterRef("pk"), status__in=open_statuses)))
+        .filter(Exists(open_enrollments))
         .annotate(
+            first_child_name=Subquery(
+                Child.objects.filter(family=OuterRef("pk")).order_by("last_name", "first_names").values("last_name")[:1]
+            ),
             has_assessment=Exists(ServiceNeedsAssessment.objects.filter(family=OuterRef("pk"))),
             has_episode=Exists(ServiceEpisode.objects.filter(family=OuterRef("pk"))),
             last_enrolled=Subquery(
@@ -287,11 +312,79 @@ def caseload_for_worker(*, user: User, limit: int = CASELOAD_LIMIT) -> Caseload:
                 .select_related("programme")
                 .order_by("-enrolled_on"),
                 to_attr="open_enrollments",
-            )
+            ),
+            Prefetch("children", queryset=Child.objects.order_by("birth_date", "id")),
+            Prefetch(
+                "assignments",
+                queryset=CaseAssignment.objects.filter(worker=user, ended_at__isnull=True),
+                to_attr="my_assignments",
+            ),
         )
-        .order_by("-last_enrolled", "reference")
+        .order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["enrolled"]))
     )
     return Caseload(families=list(families[:limit]), total=families.count())
+
+
+# What a correction shows on the timeline, per model: the fields a worker may correct (families.corrections).
+CORRECTION_FIELDS = {
+    Family: ("postal_code", "district", "service_language"),
+    Child: ("first_names", "last_name"),
+    Guardian: ("first_names", "last_name", "employment_status", "phone", "email"),
+}
+
+
+def _shown(model, name: str, value) -> str:
+    field = model._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.choices).get(value, value))
+    return str(value) if value not in (None, "") else "–"
+
+
+def _correction_events(family: Family) -> list[TimelineEvent]:
+    """Corrections of the family and its people from their history (one query per model): each shows the old and
+    new value of every changed field, who corrected and why."""
+    events = []
+    histories = [
+        (Family, Family.history.filter(id=family.pk)),
+        (Child, Child.history.filter(family_id=family.pk)),
+        (Guardian, Guardian.history.filter(family_id=family.pk)),
+    ]
+    for model, rows in histories:
+        previous: dict[int, object] = {}
+        for row in rows.select_related("history_user").order_by("id", "history_date", "history_id"):
+            before = previous.get(row.id)
+            previous[row.id] = row
+            if before is None or row.history_type != "~":
+                continue
+            changes = [
+                f"{model._meta.get_field(name).verbose_name}: {_shown(model, name, getattr(before, name))} → "
+                f"{_shown(model, name, getattr(row, name))}"
+                for name in CORRECTION_FIELDS[model]
+                if getattr(before, name) != getattr(row, name)
+            ]
+            if not changes:
+                continue
+            who = _worker_name(row.history_user) if row.history_user else ""
+            subject = str(model._meta.verbose_name) if model is Family else f"{row.first_names} {row.last_name}"
+            events.append(
+                TimelineEvent(
+                    timezone.localdate(row.history_date),
+                    "correction",
+                    _("Korjaus: %(subject)s") % {"subject": subject},
+                    "; ".join(changes)
+                    + (
+                        _(" – syy: %(reason)s") % {"reason": row.history_change_reason}
+                        if row.history_change_reason
+                        else ""
+                    )
+                    + (f" ({who})" if who else ""),
+                )
+            )
+    return events
+
+
+def _worker_name(user: User) -> str:
+    return user.get_full_name() or user.username
 
 
 @dataclass(frozen=True)
@@ -357,6 +450,27 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                 )
             )
     if provider_id is None:
+        events.extend(_correction_events(family))
+        for assignment in CaseAssignment.objects.filter(family=family).select_related("worker"):
+            events.append(
+                TimelineEvent(
+                    timezone.localdate(assignment.started_at),
+                    "assignment",
+                    _("%(role)s: %(worker)s")
+                    % {"role": assignment.get_role_display(), "worker": _worker_name(assignment.worker)},
+                    assignment.note,
+                )
+            )
+            if assignment.ended_at:
+                events.append(
+                    TimelineEvent(
+                        timezone.localdate(assignment.ended_at),
+                        "assignment_end",
+                        _("%(role)s päättyi: %(worker)s")
+                        % {"role": assignment.get_role_display(), "worker": _worker_name(assignment.worker)},
+                        assignment.end_note,
+                    )
+                )
         for enrollment in Enrollment.objects.filter(family=family).select_related("programme"):
             events.append(
                 TimelineEvent(
@@ -419,3 +533,98 @@ def eligibility_for_family(*, family: Family, programmes: QuerySet) -> list[dict
                 ),
             }
     return list(seen.values())
+
+
+def family_assignments(*, family: Family) -> list[CaseAssignment]:
+    """The family's assignments, open ones first (the responsible worker, then deputies), then the ended ones."""
+    return list(
+        CaseAssignment.objects.filter(family=family)
+        .select_related("worker", "assigned_by", "ended_by")
+        .order_by(F("ended_at").desc(nulls_first=True), "role", "-started_at")
+    )
+
+
+def assignable_workers(*, family: Family) -> QuerySet[User]:
+    """Social workers who may be named to the family's case: active, of the family's municipality."""
+    return User.objects.filter(
+        is_active=True, role=Role.SOCIAL_WORKER, municipality_id=family.municipality_id
+    ).order_by("last_name", "first_name", "username")
+
+
+def responsible_worker(*, family: Family) -> User | None:
+    assignment = (
+        CaseAssignment.objects.filter(family=family, role=AssignmentRole.RESPONSIBLE, ended_at__isnull=True)
+        .select_related("worker")
+        .first()
+    )
+    return assignment.worker if assignment else None
+
+
+TASK_LOOKAHEAD_DAYS = 14
+
+
+@dataclass(frozen=True)
+class DueTasks:
+    overdue: list[CaseTask]
+    today: list[CaseTask]
+    upcoming: list[CaseTask]
+
+    def __iter__(self):
+        return iter((self.overdue, self.today, self.upcoming))
+
+
+def tasks_due_for_worker(*, user: User, today: datetime.date | None = None) -> DueTasks:
+    """Open tasks of the families the worker is assigned to (responsible or deputy), overdue, due today and due
+    within two weeks, in one query."""
+    today = today or timezone.localdate()
+    mine = CaseAssignment.objects.filter(family=OuterRef("family_id"), worker=user, ended_at__isnull=True)
+    tasks = list(
+        CaseTask.objects.filter(done_at__isnull=True, due_on__lte=today + datetime.timedelta(days=TASK_LOOKAHEAD_DAYS))
+        .filter(Exists(mine), family__in=families_visible_to(user))
+        .select_related("family", "child", "enrollment__programme")
+        .order_by("due_on", "id")
+    )
+    return DueTasks(
+        overdue=[t for t in tasks if t.due_on < today],
+        today=[t for t in tasks if t.due_on == today],
+        upcoming=[t for t in tasks if t.due_on > today],
+    )
+
+
+def task_get_for_user(*, user: User, pk: int) -> CaseTask:
+    try:
+        return CaseTask.objects.select_related("family").get(pk=pk, family__in=families_visible_to(user))
+    except (CaseTask.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+SIGNED_STATUSES = (StatementStatus.VALIDATED, StatementStatus.APPROVED, StatementStatus.PAID)
+
+
+def signed_statements_touching(
+    *, child_ids: Iterable[int] = (), observation_ids: Iterable[int] = ()
+) -> list[PaymentStatement]:
+    """Validated, approved or paid payment statements whose frozen inputs include these children or observations:
+    a correction of such data says so (the statement keeps its inputs; the next one carries the adjustment)."""
+    child_ids, observation_ids = list(child_ids), list(observation_ids)
+    if not child_ids and not observation_ids:
+        return []
+    touching = Q(pk__in=StatementCohortEntry.objects.filter(child_id__in=child_ids).values("statement_id")) | Q(
+        pk__in=StatementObservation.objects.filter(
+            Q(observation_id__in=observation_ids) | Q(child_id__in=child_ids)
+        ).values("statement_id")
+    )
+    return list(
+        PaymentStatement.objects.filter(touching, status__in=SIGNED_STATUSES)
+        .select_related("programme")
+        .order_by("period_start", "id")
+    )
+
+
+def family_observations(*, family: Family) -> list[OutcomeObservation]:
+    """The outcome observations of the family's children, newest first, voided ones included (marked)."""
+    return list(
+        OutcomeObservation.objects.filter(child__family=family)
+        .select_related("metric", "child")
+        .order_by("-period_start", "-id")
+    )

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from outcomes.services import episodes_close_for_enrollment
 from programs.models import Programme
 from programs.services import eligibility_evaluate, enrollment_refusal_record
 from sibcase.audit import audit_record
@@ -24,8 +25,10 @@ from sibcase.db import violated_constraint
 from sibcase.errors import DomainError, Problem
 from sibcase.models import Role, User
 
+from .assignments import case_assign
 from .identity import normalize_identity_code
 from .models import (
+    AssignmentRole,
     Child,
     Consent,
     Enrollment,
@@ -215,6 +218,9 @@ def family_register(
         referral_create(
             actor=actor, family=family, programme=programme, source=source, referred_on=referred_on, reason=reason
         )
+        if actor is not None and actor.is_authenticated and actor.role == Role.SOCIAL_WORKER:
+            # The worker who registers a family owns its case until they hand it over.
+            case_assign(actor=actor, family=family, worker=actor, role=AssignmentRole.RESPONSIBLE)
     return family
 
 
@@ -602,6 +608,8 @@ def enrollment_exit(
             old={"status": old_status},
             new={"status": enrollment.status, "exit_date": exit_date, "exit_reason": reason},
         )
+        # Episodes do not outlive the participation: they stayed "Käynnissä" after an exit (issue 11).
+        episodes_close_for_enrollment(actor=actor, enrollment=enrollment, end_date=exit_date)
         retention_set_on_close(family_id=enrollment.family_id)
     return enrollment
 

@@ -14,7 +14,18 @@ urlpatterns = [
     path("consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
     path("enrollments/<int:pk>/exit/", views.enrollment_exit, name="enrollment_exit"),
     path("enrollments/<int:pk>/activate/", views.enrollment_activate, name="enrollment_activate"),
+    path("<int:pk>/handover/", views.case_handover, name="case_handover"),
+    path("<int:pk>/deputies/new/", views.deputy_add, name="deputy_add"),
+    path("assignments/<int:pk>/end/", views.assignment_end, name="assignment_end"),
+    path("<int:pk>/referrals/new/", views.family_referral_create, name="family_referral_create"),
+    path("<int:pk>/children/new/", views.child_add, name="child_add"),
+    path("<int:pk>/notes/new/", views.case_note_create, name="case_note_create"),
+    path("<int:pk>/attachments/new/", views.attachment_create, name="attachment_create"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
     path("people/<str:kind>/<int:pk>/", views.person_detail, name="person_detail"),
+    path("<int:pk>/edit/", views.family_correct, name="family_correct"),
+    path("people/<str:kind>/<int:pk>/edit/", views.person_correct, name="person_correct"),
 ]
 
 urlpatterns += [path("break-glass/", views_break_glass, name="break_glass")]

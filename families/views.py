@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,28 +30,42 @@ from sibcase.permissions import (
     visible_fields,
 )
 
-from . import services
+from . import assignments, casetasks, corrections, records, services
 from .break_glass import break_glass_basis
 from .forms import (
+    AssignmentEndForm,
+    AttachmentForm,
+    CaseNoteForm,
+    ChildAddForm,
+    ChildCorrectionForm,
     ChildFormSet,
     ConsentForm,
     ConsentWithdrawForm,
+    DeputyForm,
     EnrollmentActivateForm,
     EnrollmentExitForm,
     EnrollmentForm,
+    FamilyCorrectionForm,
     FamilyForm,
     FamilySearchForm,
+    GuardianCorrectionForm,
     GuardianFormSet,
+    HandoverForm,
     IdentityCodeSearchForm,
+    ReferralForKnownFamilyForm,
 )
-from .models import Child, Consent, Enrollment, Guardian
+from .models import AssignmentRole, CaseAssignment, CaseAttachment, Child, Consent, Enrollment, Guardian
 from .registration import registration_refuse_known_elsewhere
 from .selectors import (
+    assignable_workers,
     enrollments_to_offer_exit,
+    family_assignments,
     family_get_for_user,
+    family_observations,
     family_search,
     family_timeline,
     identity_code_lookup,
+    task_get_for_user,
 )
 
 BASIS_CASEWORK = "asiakassuhde: Lapset SIB -ohjelman asiakastyö"
@@ -156,6 +170,10 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # A withdrawn participation consent: the page offers the exit of the enrollments it covered.
         "exit_prompts": [] if is_provider else enrollments_to_offer_exit(family=family, on_date=timezone.localdate()),
         "break_glass": _basis(request, family, None),
+        "assignments": [] if is_provider else [a for a in family_assignments(family=family) if a.ended_at is None],
+        "observations": [] if is_provider else family_observations(family=family),
+        "notes": [] if is_provider else list(family.notes.select_related("created_by")),
+        "attachments": [] if is_provider else list(family.attachments.select_related("uploaded_by")),
     }
     if not is_provider:
         from families.selectors import eligibility_for_family
@@ -186,7 +204,13 @@ def person_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return render(
         request,
         "families/person_detail.html",
-        {"person": person, "kind": kind, "show_code": "identity_code" in visible, "visible": visible},
+        {
+            "person": person,
+            "kind": kind,
+            "show_code": "identity_code" in visible,
+            "visible": visible,
+            "can_correct": request.user.is_superuser or request.user.role in CASEWORK_ROLES,
+        },
     )
 
 
@@ -311,6 +335,7 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
                     scope=form.cleaned_data["scope"],
                     given_on=form.cleaned_data["given_on"],
                 )
+                casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -340,6 +365,7 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
                 services.consent_withdraw(
                     actor=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"]
                 )
+                casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -386,6 +412,7 @@ def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
                     backdating_approved_by=request.user if may_approve and reason else None,
                     backdating_reason=reason,
                 )
+                casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -427,6 +454,7 @@ def enrollment_activate(request: HttpRequest, pk: int) -> HttpResponse:
                 services.enrollment_activate(
                     actor=request.user, enrollment=enrollment, activated_on=form.cleaned_data["activated_on"]
                 )
+                casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -461,6 +489,7 @@ def enrollment_exit(request: HttpRequest, pk: int) -> HttpResponse:
                     reason=form.cleaned_data["reason"],
                     note=form.cleaned_data["note"],
                 )
+                casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -474,4 +503,377 @@ def enrollment_exit(request: HttpRequest, pk: int) -> HttpResponse:
         submit=_("Päätä osallistuminen"),
         purpose="osallistumisen päättäminen",
         intro=str(enrollment.programme),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def case_handover(request: HttpRequest, pk: int) -> HttpResponse:
+    """Name the family's responsible worker, or hand the case over to another one, with a note."""
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = HandoverForm(request.POST or None, workers=assignable_workers(family=family), request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                assignments.case_handover(
+                    actor=request.user,
+                    family=family,
+                    to_worker=form.cleaned_data["to_worker"],
+                    note=form.cleaned_data["note"],
+                )
+                casetasks.tasks_sync(family=family)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Vastuutyöntekijä vaihdettiin."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Siirrä vastuu toiselle työntekijälle"),
+        submit=_("Siirrä vastuu"),
+        purpose="vastuun siirto",
+        intro=_("Nykyinen vastuutyöntekijä näkee siirron muistiinpanon perheen aikajanalla."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def deputy_add(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = DeputyForm(request.POST or None, workers=assignable_workers(family=family), request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                assignments.case_assign(
+                    actor=request.user,
+                    family=family,
+                    worker=form.cleaned_data["worker"],
+                    role=AssignmentRole.DEPUTY,
+                    note=form.cleaned_data["note"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Varahenkilö lisättiin."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Lisää varahenkilö"),
+        submit=_("Lisää varahenkilö"),
+        purpose="varahenkilön lisäys",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.caseassignment")
+def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    assignment = get_object_or_404(CaseAssignment.objects.select_related("worker"), pk=pk, ended_at__isnull=True)
+    family = family_get_for_user(user=request.user, pk=assignment.family_id)
+    form = AssignmentEndForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                assignments.case_assignment_end(
+                    actor=request.user, assignment=assignment, note=form.cleaned_data["note"]
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Varahenkilön tehtävä päättyi."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Päätä varahenkilön tehtävä"),
+        submit=_("Päätä tehtävä"),
+        purpose="varahenkilön tehtävän päättäminen",
+        intro=str(assignment.worker.get_full_name() or assignment.worker.username),
+    )
+
+
+@login_required
+@logs_refusals("families.casetask")
+def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    task = task_get_for_user(user=request.user, pk=pk)
+    if request.method != "POST":  # after the access check: someone else's task is a logged 404 whatever the method
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        casetasks.task_complete(actor=request.user, task=task)
+    except DomainError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Tehtävä merkittiin tehdyksi."))
+    return redirect("home")
+
+
+def _correction_saved(request, correction: corrections.Correction) -> None:
+    messages.success(request, _("Korjaus tallennettiin; se näkyy perheen aikajanalla."))
+    if correction.statements:
+        messages.warning(
+            request,
+            _(
+                "Korjattu tieto sisältyy jo tarkastettuun, hyväksyttyyn tai maksettuun tulospalkkiolaskelmaan "
+                "(%(statements)s). Laskelma pysyy ennallaan; ero oikaistaan seuraavassa laskelmassa."
+            )
+            % {
+                "statements": ", ".join(
+                    f"{s.programme} {s.period_start:%-d.%-m.%Y}–{s.period_end:%-d.%-m.%Y}"
+                    for s in correction.statements
+                )
+            },
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def family_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    initial = {name: getattr(family, name) for name in corrections.FAMILY_FIELDS}
+    form = FamilyCorrectionForm(request.POST or None, initial=initial, request=request)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in corrections.FAMILY_FIELDS}
+        try:
+            with form.submission():
+                correction = corrections.family_correct(
+                    actor=request.user, family=family, reason=form.cleaned_data["reason"], **values
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            _correction_saved(request, correction)
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Korjaa perheen tiedot"),
+        submit=_("Tallenna korjaus"),
+        purpose="perheen tietojen korjaus",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.{kind}")
+def person_correct(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Correct a child's or guardian's data (a guardian's work or education status, contact details)."""
+    _casework(request)
+    model, form_class, fields, correct = {
+        "child": (Child, ChildCorrectionForm, corrections.CHILD_FIELDS, corrections.child_correct),
+        "guardian": (Guardian, GuardianCorrectionForm, corrections.GUARDIAN_FIELDS, corrections.guardian_correct),
+    }.get(kind, (None, None, (), None))
+    if model is None:
+        raise Http404
+    person = get_object_or_404(model, pk=pk)
+    family = family_get_for_user(user=request.user, pk=person.family_id)
+    form = form_class(request.POST or None, initial={n: getattr(person, n) for n in fields}, request=request)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in fields}
+        try:
+            with form.submission():
+                correction = correct(actor=request.user, reason=form.cleaned_data["reason"], **{kind: person}, **values)
+                casetasks.tasks_sync(family=family)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            _correction_saved(request, correction)
+            return redirect("families:person_detail", kind=kind, pk=person.pk)
+    access_log_record(
+        user=request.user,
+        action=AccessAction.VIEW,
+        basis=f"{BASIS_CASEWORK}: henkilön tietojen korjaus",
+        family_id=family.pk,
+        person=person,
+        path=request.path,
+    )
+    return render(
+        request,
+        "families/form_page.html",
+        {
+            "family": family,
+            "form": form,
+            "title": _("Korjaa tiedot: %(person)s") % {"person": person},
+            "submit": _("Tallenna korjaus"),
+        },
+        status=form_status(form),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def case_note_create(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = CaseNoteForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                records.case_note_add(
+                    actor=request.user,
+                    family=family,
+                    text=form.cleaned_data["text"],
+                    written_on=form.cleaned_data["written_on"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Merkintä tallennettiin."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Kirjoita asiakaskertomukseen"),
+        submit=_("Tallenna merkintä"),
+        purpose="asiakaskertomuksen merkintä",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def attachment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = AttachmentForm(request.POST or None, request.FILES or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                records.attachment_add(
+                    actor=request.user,
+                    family=family,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    description=form.cleaned_data["description"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Liite tallennettiin."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Lisää liite"),
+        submit=_("Tallenna liite"),
+        purpose="liitteen tallennus",
+    )
+
+
+@login_required
+@logs_refusals("families.caseattachment")
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The only way to a stored attachment: the family must be visible to a casework user, and each opening is a
+    row in the access log."""
+    _casework(request)
+    attachment = get_object_or_404(CaseAttachment, pk=pk)
+    family = family_get_for_user(user=request.user, pk=attachment.family_id)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    access_log_record(
+        user=request.user,
+        action=AccessAction.VIEW,
+        basis=f"{BASIS_CASEWORK}: liitteen avaus ({attachment.get_kind_display()})",
+        family_id=family.pk,
+        path=request.path,
+    )
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def family_referral_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new referral for a family already known, from its own page (no second registration)."""
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    programmes = programmes_for_user(request.user).filter(municipality_id=family.municipality_id)
+    form = ReferralForKnownFamilyForm(request.POST or None, programmes=programmes, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                services.referral_create(
+                    actor=request.user,
+                    family=family,
+                    programme=form.cleaned_data["programme"],
+                    source=form.cleaned_data["source"],
+                    referred_on=form.cleaned_data["referred_on"],
+                    reason=form.cleaned_data["reason"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Ohjaus kirjattiin."))
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Uusi ohjaus perheelle"),
+        submit=_("Tallenna ohjaus"),
+        purpose="uuden ohjauksen kirjaus",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("families.family")
+def child_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """A child added to a registered family (born since, or moved in); the identity code is checked as in a
+    registration, through the logged and rate-limited lookup."""
+    _casework(request)
+    family = family_get_for_user(user=request.user, pk=pk)
+    form = ChildAddForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            lookup = identity_code_lookup(request=request, identity_codes=[form.cleaned_data["identity_code"]])
+            if lookup.visible is not None or lookup.known_elsewhere:
+                form.add_error("identity_code", _("Henkilötunnus on jo rekisterissä."))
+            else:
+                with form.submission():
+                    services.child_create(
+                        actor=request.user,
+                        family=family,
+                        first_names=form.cleaned_data["first_names"],
+                        last_name=form.cleaned_data["last_name"],
+                        identity_code=form.cleaned_data["identity_code"],
+                        need_category_ids=[c.pk for c in form.cleaned_data["need_categories"]],
+                    )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if not form.errors:
+                messages.success(request, _("Lapsi lisättiin perheeseen."))
+                return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Lisää lapsi perheeseen"),
+        submit=_("Tallenna lapsi"),
+        purpose="lapsen lisäys",
     )

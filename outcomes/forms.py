@@ -138,3 +138,50 @@ class VisitForm(OnceTokenForm):
         self.fields["episode"].queryset = episodes
         preselect_single_choices(self, "episode")
         default_today(self, "visited_on")
+
+
+class GroupEpisodeField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        who = f"{obj.child.first_names} {obj.child.last_name}" if obj.child else str(obj.family)
+        return f"{who} – {obj.service} ({obj.family.reference})"
+
+
+class GroupVisitForm(OnceTokenForm):
+    """One group session (e.g. an Icehearts team's practice) recorded for every participant at once."""
+
+    episodes = GroupEpisodeField(
+        label=_("Osallistujat"), queryset=ServiceEpisode.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    visited_on = LocalDateField(label=_("Päivä"))
+    duration_minutes = LocalIntegerField(label=_("Kesto"), unit=_("min"), plausible_min=1, plausible_max=24 * 60)
+    note = forms.CharField(
+        label=_("Muistiinpano (kaikille osallistujille)"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, episodes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["episodes"].queryset = episodes
+        default_today(self, "visited_on")
+
+
+class ObservationCorrectForm(OnceTokenForm):
+    value = LocalDecimalField(label=_("Oikea arvo"), min_value=0, max_digits=12, decimal_places=2)
+    reason = forms.CharField(label=_("Korjauksen syy"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, observation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["value"].widget.unit = UNIT_SHORT.get(
+            observation.metric.unit, observation.metric.get_unit_display()
+        )
+
+
+class ObservationVoidForm(OnceTokenForm):
+    reason = forms.CharField(
+        label=_("Mitätöinnin syy"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Mitätöity tulostieto säilyy historiassa, mutta se ei lasketa mihinkään."),
+    )

@@ -6,10 +6,11 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from families.models import Enrollment, EnrollmentStatus, Family
+from families.selectors import families_visible_to
 from programs.models import Service
 from sibcase.models import Role, User
 
-from .models import ObservationImport, OutcomeMetric, ServiceEpisode
+from .models import EpisodeStatus, ObservationImport, OutcomeMetric, ServiceEpisode
 
 
 def episodes_for_family(*, family: Family, provider_id: int | None = None) -> list[ServiceEpisode]:
@@ -59,3 +60,16 @@ def observation_import_get_for_user(*, user: User, pk: int) -> ObservationImport
     if job is None:
         raise Http404
     return job
+
+
+def group_episodes_for_user(*, user: User, service_id: int | None = None) -> QuerySet[ServiceEpisode]:
+    """Going episodes a user may record a group session for (a provider worker: their provider's), with the child
+    and family a row shows, by service and child's name."""
+    episodes = ServiceEpisode.objects.filter(
+        status=EpisodeStatus.ACTIVE, family__in=families_visible_to(user)
+    ).select_related("service", "child", "family")
+    if user.role == Role.PROVIDER_WORKER:
+        episodes = episodes.filter(provider_id=user.provider_id)
+    if service_id:
+        episodes = episodes.filter(service_id=service_id)
+    return episodes.order_by("service__name_fi", "child__last_name", "child__first_names", "id")

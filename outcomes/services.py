@@ -187,6 +187,67 @@ def visit_create(
     return visit
 
 
+def visits_create_for_group(
+    *,
+    actor: User | None,
+    episodes: list[ServiceEpisode],
+    visited_on: datetime.date,
+    duration_minutes: int,
+    note: str = "",
+) -> list[ServiceVisit]:
+    """One group session (an Icehearts team's practice) as a visit on each selected episode, all or nothing:
+    a visit that cannot be saved (outside its episode) saves none, and the refusal names the child."""
+    if not episodes:
+        raise DomainError(Problem("no_episodes", _("Valitse vähintään yksi osallistuja.")), field_name="episodes")
+    visits = []
+    with transaction.atomic():
+        for episode in episodes:
+            try:
+                visits.append(
+                    visit_create(
+                        actor=actor,
+                        episode=episode,
+                        visited_on=visited_on,
+                        duration_minutes=duration_minutes,
+                        note=note,
+                    )
+                )
+            except DomainError as exc:
+                who = episode.child.first_names if episode.child else str(episode.family)
+                raise DomainError(
+                    [Problem(p.code, f"{who}: {p.message}") for p in exc.problems], field_name="episodes"
+                ) from None
+    return visits
+
+
+def episodes_close_for_enrollment(*, actor: User | None, enrollment: Enrollment, end_date: datetime.date) -> int:
+    """When the family's participation ends, its episodes that are still going end with it (on the exit date, or
+    on their start if they were to begin later); each closure is an audit row. Returns how many were closed."""
+    closed = 0
+    episodes = ServiceEpisode.objects.select_for_update().filter(
+        enrollment=enrollment, status__in=[EpisodeStatus.ACTIVE, EpisodeStatus.PLANNED]
+    )
+    for episode in episodes:
+        old = {"status": episode.status, "end_date": episode.end_date}
+        if episode.start_date > end_date:
+            episode.status = EpisodeStatus.CANCELLED
+        else:
+            episode.status = EpisodeStatus.COMPLETED
+            if episode.end_date is None or episode.end_date > end_date:
+                episode.end_date = end_date
+        episode.save(update_fields=["status", "end_date"])
+        audit_record(
+            actor=actor,
+            event_type="episode.closed",
+            obj=episode,
+            old=old,
+            new={"status": episode.status, "end_date": episode.end_date},
+            reason="Osallistuminen ohjelmaan päättyi",
+        )
+        closed += 1
+    return closed
+
+
 NATURAL_KEY_CONSTRAINT = "observation_natural_key"
 
 

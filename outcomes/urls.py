@@ -9,5 +9,8 @@ urlpatterns = [
     path("families/<int:pk>/episode/", views.episode_create, name="episode_create"),
     path("families/<int:pk>/observation/", views.observation_create, name="observation_create"),
     path("families/<int:pk>/visit/", views.visit_create, name="visit_create"),
+    path("observations/<int:pk>/correct/", views.observation_correct, name="observation_correct"),
+    path("observations/<int:pk>/void/", views.observation_void, name="observation_void"),
+    path("visits/group/", views.group_visit_create, name="group_visit_create"),
     path("imports/<int:import_id>/", views.import_status, name="import_status"),
 ]

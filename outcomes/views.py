@@ -5,22 +5,33 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from families.selectors import family_get_for_user
-from sibcase.audit import access_log_record, logs_refusals
+from families.casetasks import tasks_sync
+from families.selectors import family_get_for_user, signed_statements_touching
+from sibcase.audit import access_log_record, access_log_record_many, logs_refusals
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error, form_status
 from sibcase.models import AccessAction, Role
 from sibcase.permissions import CASEWORK_ROLES, require_role
 
 from . import services
-from .forms import AssessmentForm, EpisodeForm, ObservationForm, VisitForm
+from .forms import (
+    AssessmentForm,
+    EpisodeForm,
+    GroupVisitForm,
+    ObservationCorrectForm,
+    ObservationForm,
+    ObservationVoidForm,
+    VisitForm,
+)
+from .models import OutcomeObservation
 from .selectors import (
     enrollments_open_for_services,
     episodes_for_user,
+    group_episodes_for_user,
     metrics_for_family,
     observation_import_get_for_user,
     services_for_user,
@@ -70,6 +81,7 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
                     completed_on=form.cleaned_data["completed_on"],
                     summary=form.cleaned_data["summary"],
                 )
+                tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -143,6 +155,7 @@ def observation_create(request: HttpRequest, pk: int) -> HttpResponse:
                     value=form.cleaned_data["value"],
                     source=form.cleaned_data["source"],
                 )
+                tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -200,3 +213,122 @@ def import_status(request: HttpRequest, import_id: int) -> HttpResponse:
     require_role(request.user, {Role.COORDINATOR, Role.ADMIN})
     job = observation_import_get_for_user(user=request.user, pk=import_id)
     return render(request, "outcomes/import_status.html", {"job": job})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def group_visit_create(request: HttpRequest) -> HttpResponse:
+    """A group session recorded as a visit on each selected participant's episode, all or nothing."""
+    require_role(request.user, SERVICE_ROLES)
+    episodes = group_episodes_for_user(user=request.user)
+    form = GroupVisitForm(request.POST or None, episodes=episodes, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                visits = services.visits_create_for_group(
+                    actor=request.user,
+                    episodes=list(form.cleaned_data["episodes"]),
+                    visited_on=form.cleaned_data["visited_on"],
+                    duration_minutes=form.cleaned_data["duration_minutes"],
+                    note=form.cleaned_data["note"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request, _("Ryhmätapaaminen kirjattiin %(count)s osallistujalle.") % {"count": len(visits)}
+            )
+            return redirect("outcomes:group_visit_create")
+    basis = BASIS_SERVICE if request.user.role == Role.PROVIDER_WORKER else BASIS_CASEWORK
+    access_log_record_many(
+        user=request.user,
+        action=AccessAction.LIST,
+        basis=f"{basis}: ryhmätapaamisen kirjaus",
+        family_ids=sorted({episode.family_id for episode in episodes}),
+        path=request.path,
+    )
+    return render(request, "outcomes/group_visit_form.html", {"form": form}, status=form_status(form))
+
+
+def _observation_for_user(request: HttpRequest, pk: int):
+    observation = get_object_or_404(
+        OutcomeObservation.objects.select_related("metric", "child__family"), pk=pk, voided_at__isnull=True
+    )
+    family = family_get_for_user(user=request.user, pk=observation.child.family_id)
+    return observation, family
+
+
+def _observation_changed(request, family, observation, message: str) -> HttpResponse:
+    statements = signed_statements_touching(observation_ids=[observation.pk])
+    if statements:
+        messages.warning(
+            request,
+            _(
+                "Tulostieto sisältyy jo tarkastettuun, hyväksyttyyn tai maksettuun tulospalkkiolaskelmaan "
+                "(%(statements)s). Laskelma pysyy ennallaan; ero oikaistaan seuraavassa laskelmassa."
+            )
+            % {"statements": ", ".join(f"{s.programme} {s.period_start:%Y}" for s in statements)},
+        )
+    return _saved(request, family, message)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("outcomes.outcomeobservation")
+def observation_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, CASEWORK_ROLES)
+    observation, family = _observation_for_user(request, pk)
+    form = ObservationCorrectForm(
+        request.POST or None, observation=observation, initial={"value": observation.value}, request=request
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                services.observation_correct(
+                    actor=request.user,
+                    observation=observation,
+                    value=form.cleaned_data["value"],
+                    reason=form.cleaned_data["reason"],
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return _observation_changed(request, family, observation, _("Tulostieto korjattiin."))
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Korjaa tulostieto: %(metric)s, %(child)s")
+        % {"metric": observation.metric, "child": observation.child.first_names},
+        submit=_("Tallenna korjaus"),
+        purpose="tulostiedon korjaus",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("outcomes.outcomeobservation")
+def observation_void(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, CASEWORK_ROLES)
+    observation, family = _observation_for_user(request, pk)
+    form = ObservationVoidForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                services.observation_void(
+                    actor=request.user, observation=observation, reason=form.cleaned_data["reason"]
+                )
+                tasks_sync(family=family)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return _observation_changed(request, family, observation, _("Tulostieto mitätöitiin."))
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Mitätöi tulostieto: %(metric)s, %(child)s")
+        % {"metric": observation.metric, "child": observation.child.first_names},
+        submit=_("Mitätöi"),
+        purpose="tulostiedon mitätöinti",
+    )

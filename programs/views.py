@@ -156,17 +156,14 @@ def rule_edit(request: HttpRequest, pk: int, rule_pk: int | None = None) -> Http
 
 @login_required
 def referral_queue(request: HttpRequest, pk: int) -> HttpResponse:
-    """Pending referrals with their eligibility verdicts, a page at a time (the verdicts are computed per row)."""
+    """Pending referrals with their eligibility verdicts, a page at a time, in a constant number of queries."""
     require_role(request.user, PROGRAMME_RULE_EDITORS)
     programme = programme_get_for_user(user=request.user, pk=pk)
     page = Paginator(pending_referrals(programme=programme), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [
-        (
-            referral,
-            services.eligibility_evaluate(programme=programme, family=referral.family, on_date=referral.referred_on),
-        )
-        for referral in page
-    ]
+    referrals = list(page)
+    rows = list(
+        zip(referrals, services.eligibility_evaluate_many(programme=programme, referrals=referrals), strict=True)
+    )
     access_log_record_many(
         user=request.user,
         action=AccessAction.LIST,

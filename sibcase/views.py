@@ -6,10 +6,16 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
-from families.selectors import caseload_for_worker
+from families.forms import CaseloadFilterForm
+from families.selectors import caseload_for_worker, tasks_due_for_worker
 from payments.fund_reports.views import fund_manager_home_context
+from payments.models import StatementStatus
+from payments.selectors import statements_for_user
+from programs.selectors import programmes_for_user
 from sibcase.audit import access_log_record_many
 from sibcase.models import AccessAction, AuditEvent, Role
+
+INBOX_LIMIT = 20
 
 
 @login_required
@@ -17,15 +23,32 @@ def home(request: HttpRequest) -> HttpResponse:
     """The landing page. Social workers and coordinators see their caseload with the next step for each family."""
     context: dict = {}
     if request.user.role in (Role.SOCIAL_WORKER, Role.COORDINATOR):
-        caseload = caseload_for_worker(user=request.user)
+        form = CaseloadFilterForm(request.GET or None, programmes=programmes_for_user(request.user))
+        filters = form.cleaned_data if form.is_valid() else {}
+        caseload = caseload_for_worker(
+            user=request.user,
+            sort=filters.get("sort") or "enrolled",
+            programme_id=filters["programme"].pk if filters.get("programme") else None,
+            role=filters.get("role", ""),
+        )
         context["caseload"] = caseload.families
         context["caseload_total"] = caseload.total
+        context["caseload_form"] = form
+        context["tasks"] = tasks_due_for_worker(user=request.user)
+        if request.user.role == Role.COORDINATOR:
+            # The approval inbox: statements checked by an evaluator and waiting for the coordinator's approval.
+            context["inbox_statements"] = list(
+                statements_for_user(user=request.user).filter(status=StatementStatus.VALIDATED)[:INBOX_LIMIT]
+            )
         context["recent"] = AuditEvent.objects.filter(actor=request.user).order_by("-occurred_at")[:10]
         access_log_record_many(
             user=request.user,
             action=AccessAction.LIST,
             basis="asiakassuhde: oma asiakaslista",
-            family_ids=[family.pk for family in caseload.families],
+            family_ids=sorted(
+                {family.pk for family in caseload.families}
+                | {task.family_id for tasks in context["tasks"] for task in tasks}
+            ),
             path=request.path,
         )
     if request.user.role == Role.FUND_MANAGER:

@@ -222,6 +222,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "families.list_retention_due",
         "schedule": _cron(env("RETENTION_DUE_CRON", default="30 2 * * *")),
     },
+    # Case tasks whose date simply arrives (a consent's anniversary, a child's birthday): made every night.
+    "families-case-tasks": {"task": "families.tasks_sync_all", "schedule": _cron("45 2 * * *")},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # django-celery-beat's database scheduler, with a PostgreSQL lock (one beat acts at a time) and outage tolerance.

@@ -2,8 +2,13 @@
 attempt is in the access log as such, and nothing else is."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, get_resolver, reverse
 
+from families.assignments import case_assign
+from families.casetasks import tasks_sync
+from families.models import CaseTask
+from families.records import attachment_add
 from sibcase.models import AccessAction, AccessLogEntry, Role
 
 from ..factories import (
@@ -13,6 +18,7 @@ from ..factories import (
     FamilyFactory,
     GuardianFactory,
     MunicipalityFactory,
+    OutcomeObservationFactory,
     UserFactory,
 )
 
@@ -37,11 +43,33 @@ def target():
     guardian = GuardianFactory(family=family)
     enrollment = EnrollmentFactory(family=family, children=[child])
     consent = ConsentFactory(guardian=guardian, programme=enrollment.programme)
-    return {"family": family, "child": child, "guardian": guardian, "enrollment": enrollment, "consent": consent}
+    deputy = case_assign(
+        actor=None,
+        family=family,
+        worker=UserFactory(role=Role.SOCIAL_WORKER, municipality=family.municipality),
+        role="deputy",
+    )
+    attachment = attachment_add(
+        actor=deputy.worker, family=family, kind="decision", upload=SimpleUploadedFile("p.pdf", b"%PDF-1.4\n%%EOF\n")
+    )
+    tasks_sync(family=family)
+    task = CaseTask.objects.filter(family=family).first()
+    observation = OutcomeObservationFactory(child=child, metric__programme=enrollment.programme)
+    return {
+        "family": family,
+        "child": child,
+        "guardian": guardian,
+        "enrollment": enrollment,
+        "consent": consent,
+        "assignment": deputy,
+        "attachment": attachment,
+        "task": task,
+        "observation": observation,
+    }
 
 
 def _urls(name, target):
-    if name == "families:person_detail":
+    if name in ("families:person_detail", "families:person_correct"):
         return [
             reverse(name, args=["child", target["child"].pk]),
             reverse(name, args=["guardian", target["guardian"].pk]),
@@ -50,6 +78,11 @@ def _urls(name, target):
         "families:consent_withdraw": "consent",
         "families:enrollment_exit": "enrollment",
         "families:enrollment_activate": "enrollment",
+        "families:assignment_end": "assignment",
+        "families:attachment_download": "attachment",
+        "families:task_done": "task",
+        "outcomes:observation_correct": "observation",
+        "outcomes:observation_void": "observation",
     }.get(name, "family")
     return [reverse(name, kwargs={"pk": target[obj].pk})]
 
@@ -82,4 +115,7 @@ def test_fund_manager_gets_403_or_404(client, target, name):
 def test_own_municipality_social_worker_is_let_in(client, target, name):
     client.force_login(UserFactory(role=Role.SOCIAL_WORKER, municipality=target["family"].municipality))
     for url in _urls(name, target):
+        if name == "families:task_done":  # POST only: marks the task done and returns home
+            assert client.post(url).status_code == 302, url
+            continue
         assert client.get(url).status_code == 200, url

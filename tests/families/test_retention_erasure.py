@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from families.identity import validate_identity_code
-from families.models import Child, Enrollment, ErasureRequest, ErasureStatus, Family, Guardian
+from families.models import CaseNote, Child, Enrollment, ErasureRequest, ErasureStatus, Family, Guardian
 from families.retention import erasure_approve, erasure_propose, families_due_for_erasure
 from families.services import enrollment_exit
 from families.tasks import list_retention_due
@@ -197,3 +197,21 @@ def test_erasure_is_proposed_and_approved_through_the_pages(client, admin_user, 
 def test_social_workers_do_not_see_the_due_list(client, social_worker):
     client.force_login(social_worker)
     assert client.get(reverse("privacy:erasure_list")).status_code == 403
+
+
+def test_an_erasure_leaves_no_old_names_in_history_notes_or_contacts(admin_user, second_admin):
+    family = _closed_family()
+    child = family.children.get()
+    guardian = family.guardians.get()
+    Guardian.objects.filter(pk=guardian.pk).update(phone="0401234567", email="huoltaja@example.fi")
+    CaseNote.objects.create(
+        family=family, text="Kotikäynti: Matti kertoi", written_on=D(2024, 1, 5), created_by=admin_user
+    )
+    child.first_names = "Vanhanimi"
+    child.save()
+    _due(family)
+    _erase(family, admin_user, second_admin)
+    assert not Child.history.filter(id=child.pk).exists()
+    assert not Guardian.history.filter(id=guardian.pk).exists()
+    assert Guardian.objects.filter(pk=guardian.pk, phone="", email="").exists()
+    assert set(CaseNote.objects.filter(family=family).values_list("text", flat=True)) == {"[poistettu]"}

@@ -298,24 +298,30 @@ def test_family_page_queries_do_not_grow_with_events(worker_client, family, prog
 
 
 def test_caseload_shows_the_workers_own_families_only(client, social_worker, municipality):
+    from families.assignments import case_assign
     from families.selectors import caseload_for_worker
 
     from ..factories import EnrollmentFactory, FamilyFactory
 
-    mine = FamilyFactory(municipality=municipality, created_by=social_worker)
+    mine = FamilyFactory(municipality=municipality)
     EnrollmentFactory(family=mine)
-    colleagues = FamilyFactory(municipality=municipality)
+    case_assign(actor=None, family=mine, worker=social_worker, role="deputy")
+    # Recorded by this worker but assigned to a colleague: not on this worker's list.
+    colleagues = FamilyFactory(municipality=municipality, created_by=social_worker)
     EnrollmentFactory(family=colleagues)
     assert [family.pk for family in caseload_for_worker(user=social_worker).families] == [mine.pk]
 
 
 def test_caseload_is_bounded_and_says_how_many_more(social_worker, municipality):
+    from families.assignments import case_assign
     from families.selectors import caseload_for_worker
 
     from ..factories import EnrollmentFactory, FamilyFactory
 
     for _ in range(4):
-        EnrollmentFactory(family=FamilyFactory(municipality=municipality, created_by=social_worker))
+        family = FamilyFactory(municipality=municipality)
+        EnrollmentFactory(family=family)
+        case_assign(actor=None, family=family, worker=social_worker, role="responsible")
     caseload = caseload_for_worker(user=social_worker, limit=3)
     assert (len(caseload.families), caseload.total) == (3, 4)
 

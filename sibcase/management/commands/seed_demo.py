@@ -20,8 +20,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from families import services as family_services
+from families.assignments import case_assign
 from families.identity import make_temporary_identity_code
-from families.models import ConsentScope, EmploymentStatus, Guardian, ReferralSource
+from families.models import AssignmentRole, ConsentScope, EmploymentStatus, Guardian, ReferralSource
 from outcomes import services as outcome_services
 from outcomes.models import MetricDirection, MetricUnit, MetricUnitCost, ObservationSource, OutcomeMetric
 from payments.models import (
@@ -674,6 +675,8 @@ class Command(BaseCommand):
             referred_on=referred_on,
             reason="Demoaineisto: perheen arjessa on kuormitusta ja lapsella tuen tarvetta.",
         )
+        if actor.role == Role.SOCIAL_WORKER:
+            case_assign(actor=actor, family=family, worker=actor, role=AssignmentRole.RESPONSIBLE)
         family_services.consent_give(
             actor=actor,
             guardian=guardian_obj,
