@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -125,11 +126,8 @@ def test_seed_demo_refuses_production_settings():
 
 
 def test_seed_demo_refuses_any_settings_but_demo_and_test(settings):
-    from django.core.management import CommandError, call_command
-
-    settings.SETTINGS_MODULE = "sibcase.settings.production"
+    # Only the demo and test settings modules set ALLOW_DEMO_SEED; production has none (see the subprocess test).
+    settings.ALLOW_DEMO_SEED = False
     with pytest.raises(CommandError, match="demo or test settings"):
         call_command("seed_demo", verbosity=0)
-    from sibcase.models import User
-
     assert not User.objects.filter(username__startswith="demo-").exists()
