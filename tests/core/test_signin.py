@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from sibcase.api_tokens import api_token_create
 from sibcase.middleware import SESSION_STARTED_KEY
+from sibcase.models import User
 
 from ..factories import UserFactory
 
