@@ -94,7 +94,8 @@ def main() -> None:
     def compare(statement, result) -> None:
         children, days, lines = result
         expected = [
-            (m, datetime.date.fromisoformat(v), Decimal(c), n, Decimal(q), Decimal(a)) for m, v, c, n, q, a in lines or []
+            (m, datetime.date.fromisoformat(v), Decimal(c), n, Decimal(q), Decimal(a))
+            for m, v, c, n, q, a in lines or []
         ]
         got = [
             (ln.metric_id, ln.unit_cost_valid_from, ln.unit_cost, ln.observation_count, ln.quantity, ln.amount)

@@ -53,7 +53,9 @@ def main() -> None:
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"seeded {seeded} in {time.perf_counter() - started:.1f} s into {name}; peak memory of this process {peak:.0f} MiB")
+    print(
+        f"seeded {seeded} in {time.perf_counter() - started:.1f} s into {name}; peak memory of this process {peak:.0f} MiB"
+    )
 
 
 def _reference():
@@ -157,12 +159,12 @@ def _drop_keys(cursor) -> list[str]:
     )
     indexes = cursor.fetchall()
     # Foreign keys first (other tables' keys may reference these tables' unique constraints: none do here).
-    for table, name, definition, kind in sorted(constraints, key=lambda c: c[3] != "f"):
+    for table, name, _definition, _kind in sorted(constraints, key=lambda c: c[3] != "f"):
         drop.append(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for name, definition in indexes:
         drop.append(f"DROP INDEX {name}")
         restore.append(definition)
-    for table, name, definition, kind in sorted(constraints, key=lambda c: c[3] == "f"):  # unique before foreign
+    for table, name, definition, _kind in sorted(constraints, key=lambda c: c[3] == "f"):  # unique before foreign
         restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
     for statement in drop:
         cursor.execute(statement)
@@ -198,9 +200,7 @@ def _seed(programme, metrics, service, args) -> str:
                 for i in range(n_families)
             ),
         )
-        cursor.execute(
-            "SELECT identity_code FROM families_child UNION SELECT identity_code FROM families_guardian"
-        )
+        cursor.execute("SELECT identity_code FROM families_child UNION SELECT identity_code FROM families_guardian")
         taken = {row[0] for row in cursor.fetchall()}
 
         def people(first_birth: datetime.date, count: int):
