@@ -5,7 +5,11 @@
 
 The database is created and migrated if needed, and the demo's reference data and logins are seeded first. Rows
 follow the model layer's rules: identity codes are made and checked by families.identity (temporary individual
-numbers 900-999 only), and the database's own constraints check every COPYed row.
+numbers 900-999 only, none equal to a code already in the database), and the database's own constraints check
+every COPYed row: the seeded tables' foreign keys, unique constraints and indexes are dropped for the COPY and
+re-created afterwards (each checked in one pass), rows go in chunks of 200,000, so memory stays flat.
+
+    .venv/bin/python bench/seed_scale.py --children 1000000 --observations 10000000 --episodes 3000000
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from decimal import Decimal
 from _common import BENCH_DATABASE_URL, setup_django
 
 PROGRAMME_CODE = "bench-helsinki"
+# 100 people a birth day: 1M children span 27 years from 1990, 667k guardians 18 years from 1940. The demo's
+# random births may fall in these ranges too: codes already in the database are skipped (`people`).
+CHILDREN_BORN_FROM = datetime.date(1990, 1, 1)
+GUARDIANS_BORN_FROM = datetime.date(1940, 1, 1)
 
 
 def main() -> None:
@@ -42,7 +50,12 @@ def main() -> None:
     call_command("seed_demo", verbosity=0)
     programme, metrics, service = _reference()
     seeded = _seed(programme, metrics, service, args)
-    print(f"seeded {seeded} in {time.perf_counter() - started:.1f} s into {name}")
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"seeded {seeded} in {time.perf_counter() - started:.1f} s into {name}; peak memory of this process {peak:.0f} MiB"
+    )
 
 
 def _reference():
@@ -92,15 +105,70 @@ def _reference():
     return programme, metrics, service
 
 
+CHUNK = 200_000  # rows per COPY: memory stays flat whatever the number of rows
+
+
 def _copy(cursor, table: str, columns: list[str], rows) -> int:
-    buffer = io.StringIO()
     count = 0
-    for row in rows:
-        buffer.write("\t".join("\\N" if v is None else str(v) for v in row) + "\n")
-        count += 1
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
-    return count
+    rows = iter(rows)
+    while True:
+        buffer = io.StringIO()
+        n = 0
+        for row in rows:
+            buffer.write("\t".join("\\N" if v is None else str(v) for v in row) + "\n")
+            n += 1
+            if n == CHUNK:
+                break
+        if not n:
+            return count
+        buffer.seek(0)
+        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+        count += n
+        if n < CHUNK:
+            return count
+
+
+SEEDED_TABLES = [
+    "families_family",
+    "families_child",
+    "families_guardian",
+    "families_enrollment",
+    "families_enrollment_children",
+    "outcomes_outcomeobservation",
+    "outcomes_serviceepisode",
+]
+
+
+def _drop_keys(cursor) -> list[str]:
+    """Drop the seeded tables' foreign keys, unique constraints and plain indexes (not the primary keys and
+    checks), returning the statements that put them back. Re-created after the COPY, they are checked set-based
+    in one pass each, instead of one deferred trigger event per row (10M events held in memory) and one index
+    insertion per row and index."""
+    restore, drop = [], []
+    cursor.execute(
+        """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype FROM pg_constraint
+           WHERE conrelid = ANY(%s::regclass[]) AND contype IN ('f', 'u') ORDER BY contype DESC""",
+        [SEEDED_TABLES],
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+           WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
+        [SEEDED_TABLES],
+    )
+    indexes = cursor.fetchall()
+    # Foreign keys first (other tables' keys may reference these tables' unique constraints: none do here).
+    for table, name, _definition, _kind in sorted(constraints, key=lambda c: c[3] != "f"):
+        drop.append(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, definition in indexes:
+        drop.append(f"DROP INDEX {name}")
+        restore.append(definition)
+    for table, name, definition, _kind in sorted(constraints, key=lambda c: c[3] == "f"):  # unique before foreign
+        restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    for statement in drop:
+        cursor.execute(statement)
+    return restore
 
 
 def _next_id(cursor, table: str) -> int:
@@ -121,6 +189,7 @@ def _seed(programme, metrics, service, args) -> str:
         raw = cursor.cursor
         family0, child0 = _next_id(cursor, "families_family"), _next_id(cursor, "families_child")
         guardian0, enrollment0 = _next_id(cursor, "families_guardian"), _next_id(cursor, "families_enrollment")
+        restore = _drop_keys(cursor)
         districts = ["Vuosaari", "Mellunkylä", "Kontula", "Myllypuro"]
         _copy(
             raw,
@@ -131,12 +200,23 @@ def _seed(programme, metrics, service, args) -> str:
                 for i in range(n_families)
             ),
         )
-        codes = set()
+        cursor.execute("SELECT identity_code FROM families_child UNION SELECT identity_code FROM families_guardian")
+        taken = {row[0] for row in cursor.fetchall()}
 
-        def code(birth: datetime.date, n: int) -> str:
-            value = validate_identity_code(make_temporary_identity_code(birth, 900 + n % 100))
-            codes.add(value)
-            return value
+        def people(first_birth: datetime.date, count: int):
+            """(birth date, identity code) for `count` people: 100 a day (individual numbers 900-999) from
+            `first_birth`, skipping every code already in the database (the demo's random births)."""
+            birth, made = first_birth, 0
+            while True:
+                for individual in range(900, 1000):
+                    value = make_temporary_identity_code(birth, individual)
+                    if value in taken:
+                        continue
+                    yield birth, validate_identity_code(value)
+                    made += 1
+                    if made == count:
+                        return
+                birth += datetime.timedelta(days=1)
 
         child_family = [family0 + (i % n_families) for i in range(n_children)]
         _copy(
@@ -144,15 +224,8 @@ def _seed(programme, metrics, service, args) -> str:
             "families_child",
             ["id", "first_names", "last_name", "identity_code", "birth_date", "family_id"],
             (
-                (
-                    child0 + i,
-                    f"Lapsi{i}",
-                    f"Suku{i % 5000}",
-                    code(datetime.date(2003, 1, 1) + datetime.timedelta(days=i // 100), i),
-                    datetime.date(2003, 1, 1) + datetime.timedelta(days=i // 100),
-                    child_family[i],
-                )
-                for i in range(n_children)
+                (child0 + i, f"Lapsi{i}", f"Suku{i % 5000}", code, birth, child_family[i])
+                for i, (birth, code) in enumerate(people(CHILDREN_BORN_FROM, n_children))
             ),
         )
         _copy(
@@ -160,16 +233,8 @@ def _seed(programme, metrics, service, args) -> str:
             "families_guardian",
             ["id", "first_names", "last_name", "identity_code", "birth_date", "employment_status", "family_id"],
             (
-                (
-                    guardian0 + i,
-                    f"Huoltaja{i}",
-                    f"Suku{i % 5000}",
-                    code(datetime.date(1960, 1, 1) + datetime.timedelta(days=i // 100), i),
-                    datetime.date(1960, 1, 1) + datetime.timedelta(days=i // 100),
-                    "unemployed",
-                    family0 + i,
-                )
-                for i in range(n_families)
+                (guardian0 + i, f"Huoltaja{i}", f"Suku{i % 5000}", code, birth, "unemployed", family0 + i)
+                for i, (birth, code) in enumerate(people(GUARDIANS_BORN_FROM, n_families))
             ),
         )
         enrolled_on = [
@@ -205,7 +270,17 @@ def _seed(programme, metrics, service, args) -> str:
         _copy(
             raw,
             "outcomes_outcomeobservation",
-            ["period_start", "period_end", "value", "source", "external_id", "recorded_at", "child_id", "metric_id"],
+            [
+                "period_start",
+                "period_end",
+                "value",
+                "source",
+                "external_id",
+                "void_reason",
+                "recorded_at",
+                "child_id",
+                "metric_id",
+            ],
             (
                 (
                     start,
@@ -213,6 +288,7 @@ def _seed(programme, metrics, service, args) -> str:
                     rng.randint(1, 10),
                     "register_extract",
                     f"R{number}",  # the extract's row id: random draws may repeat a (child, metric, day)
+                    "",
                     now,
                     child0 + rng.randrange(n_children),
                     rng.choice(metric_ids),
@@ -250,15 +326,12 @@ def _seed(programme, metrics, service, args) -> str:
                 for f in (rng.randrange(n_families) for _ in range(args.episodes))
             ),
         )
-        for table in [
-            "families_family",
-            "families_child",
-            "families_guardian",
-            "families_enrollment",
-            "families_enrollment_children",
-            "outcomes_outcomeobservation",
-            "outcomes_serviceepisode",
-        ]:
+        started = time.perf_counter()
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for statement in restore:
+            cursor.execute(statement)
+        print(f"keys and indexes re-created and checked in {time.perf_counter() - started:.1f} s")
+        for table in SEEDED_TABLES:
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -158,7 +158,7 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _detail_page(request, *, statement, paid_form, status=200):
     lines = list(statement.lines.select_related("metric", "adjusts"))
     allowed = statement_transitions_for(actor=request.user, statement=statement)
-    sample = StatementSample.objects.filter(statement=statement).first()
+    sample = StatementSample.objects.filter(statement=statement).select_related("drawn_by").first()
     may_sample = has_role(request.user, PAYMENT_CHILD_DETAIL_READERS)
     return render(
         request,

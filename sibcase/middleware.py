@@ -1,5 +1,5 @@
-"""Request-wide policies: no caching of personal pages, the client address behind the proxy, and the absolute
-lifetime of a signed-in session."""
+"""Request-wide policies: no caching of personal pages, the client address behind the proxy, the idle timeout's
+renewal and the absolute lifetime of a signed-in session."""
 
 import time
 
@@ -64,3 +64,30 @@ class AbsoluteSessionLifetimeMiddleware:
                 logout(request)
                 messages.info(request, _("Istuntosi enimmäiskesto täyttyi. Kirjaudu uudelleen."))
         return self.get_response(request)
+
+
+SESSION_RENEWED_KEY = "sibcase_renewed_at"
+
+
+class SessionRenewalMiddleware:
+    """The idle timeout (SESSION_COOKIE_AGE of inactivity) without a database write on every request.
+
+    Django's SESSION_SAVE_EVERY_REQUEST writes the session row on every page view. Here the session is saved (and
+    its expiry moved SESSION_COOKIE_AGE ahead) when it changed anyway or when its last renewal is at least
+    SESSION_RENEW_SECONDS old. A session therefore never lives longer than configured: it expires between
+    SESSION_COOKIE_AGE − SESSION_RENEW_SECONDS and SESSION_COOKIE_AGE after the last request, never later.
+    Placed after SessionMiddleware, so its response half runs before the session is saved.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response
+        now = time.time()
+        if session.modified or now - session.get(SESSION_RENEWED_KEY, 0) >= settings.SESSION_RENEW_SECONDS:
+            session[SESSION_RENEWED_KEY] = now  # saved (and its expiry renewed) by SessionMiddleware
+        return response

@@ -252,7 +252,9 @@ class ProgrammeReport:
 
 
 def programme_report(*, programme: Programme, year: int | None = None) -> ProgrammeReport:
-    cohort = _cohort_counts(programme).get(programme.pk, {"children": 0, "families": 0})
+    # Every programme's cohort in one query: this programme's row, and the group its children are published in.
+    cohorts = _cohort_counts()
+    cohort = cohorts.get(programme.pk, {"children": 0, "families": 0})
     children = cohort["children"]
     suppressed = 0 < children < THRESHOLD
     statements = list(
@@ -266,7 +268,7 @@ def programme_report(*, programme: Programme, year: int | None = None) -> Progra
     if statement is not None and not suppressed and not statement_hidden:
         lines = _published_lines(list(statement.lines.select_related("metric")))[0]
     terms = PaymentTerms.objects.filter(programme=programme).order_by("-effective_from").first()
-    shown_children = published_children()[0].get(programme.pk, 0)
+    shown_children = published_children(cohorts)[0].get(programme.pk, 0)
     years, assumptions = _years(programme, by_year, shown_children, terms, suppressed, hidden_ids)
     # The years add up to the cohort's families shown on the overview: one group, audited with its total.
     family_years, families = _published_families(

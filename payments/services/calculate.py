@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import (
+    Case,
     Count,
     DateField,
     DurationField,
@@ -35,6 +36,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
@@ -303,12 +305,11 @@ def cohort_children(*, programme: Programme, last_day: datetime.date) -> QuerySe
     return cohort_memberships(programme=programme).filter(cohort_start__lte=last_day)
 
 
-def cohort_observations(
+def _cohort_observation_rows(
     *, programme: Programme, period_start: datetime.date, last_day: datetime.date
 ) -> QuerySet[OutcomeObservation]:
     """Cost-bearing observations of the cohort starting in the period (and not before the child's participation
-    began), annotated with `unit_cost_from`: the start of the unit-cost version valid on the observation's start
-    date."""
+    began)."""
     begun_by_then = Enrollment.objects.ever_active().filter(
         programme=programme, children=OuterRef("child_id"), activated_on__lte=OuterRef("period_start")
     )
@@ -321,15 +322,34 @@ def cohort_observations(
             period_start__lte=last_day,
         )
         .filter(Exists(begun_by_then))
-        .annotate(
-            unit_cost_from=Subquery(
-                MetricUnitCost.objects.filter(metric=OuterRef("metric_id"), valid_from__lte=OuterRef("period_start"))
-                .order_by("-valid_from")
-                .values("valid_from")[:1],
-                output_field=DateField(),
-            )
+    )
+
+
+def cohort_observations(
+    *, programme: Programme, period_start: datetime.date, last_day: datetime.date
+) -> QuerySet[OutcomeObservation]:
+    """Cost-bearing observations of the cohort starting in the period (and not before the child's participation
+    began), annotated with `unit_cost_from`: the start of the unit-cost version valid on the observation's start
+    date."""
+    return _cohort_observation_rows(programme=programme, period_start=period_start, last_day=last_day).annotate(
+        unit_cost_from=Subquery(
+            MetricUnitCost.objects.filter(metric=OuterRef("metric_id"), valid_from__lte=OuterRef("period_start"))
+            .order_by("-valid_from")
+            .values("valid_from")[:1],
+            output_field=DateField(),
         )
     )
+
+
+def unit_cost_from_expression(costs: list[MetricUnitCost]) -> Case:
+    """`unit_cost_from` without a subquery per observation: the unit-cost versions (a handful per metric, read
+    once) become one CASE over (metric, start date), the latest `valid_from` ≤ the observation's start winning;
+    NULL when no version is valid yet, as with the subquery in `cohort_observations`."""
+    whens = [
+        When(metric_id=cost.metric_id, period_start__gte=cost.valid_from, then=Value(cost.valid_from))
+        for cost in sorted(costs, key=lambda c: (c.metric_id, c.valid_from), reverse=True)
+    ]
+    return Case(*whens, default=None, output_field=DateField())
 
 
 def exposure_days_expression(*, period_start: datetime.date, last_day: datetime.date) -> ExpressionWrapper:
@@ -346,7 +366,7 @@ def period_figures(
     period_start: datetime.date,
     period_end: datetime.date,
 ) -> PeriodFigures:
-    """Cohort exposure and the metric lines of one period: three queries, whatever the cohort's size."""
+    """Cohort exposure and the metric lines of one period: a fixed number of queries, whatever the cohort's size."""
     snapshot = terms if isinstance(terms, TermsSnapshot) else TermsSnapshot.of(terms)
     check_period(period_start, period_end)
     last_day = last_counted_day(programme, period_start, period_end)
@@ -357,8 +377,17 @@ def period_figures(
     # Each child's span is inclusive of both ends: add one day per child.
     exposure_days = (exposure["days"].days + children) if children else 0
 
+    # Every unit-cost version of the programme's cost-bearing metrics (a few rows), then the lines in one
+    # set-based aggregate (no correlated lookup per observation: the hot spot at 1M children).
+    costs = {
+        (cost.metric_id, cost.valid_from): cost
+        for cost in MetricUnitCost.objects.select_related("metric").filter(
+            metric__programme=programme, metric__is_cost_bearing=True
+        )
+    }
     observations = (
-        cohort_observations(programme=programme, period_start=period_start, last_day=last_day)
+        _cohort_observation_rows(programme=programme, period_start=period_start, last_day=last_day)
+        .annotate(unit_cost_from=unit_cost_from_expression(list(costs.values())))
         .values("metric_id", "unit_cost_from")
         .annotate(quantity=Sum("value"), observations=Count("id"))
         .order_by("metric_id", "unit_cost_from")
@@ -373,12 +402,6 @@ def period_figures(
                 % {"codes": ", ".join(m.code for m in codes)},
             )
         )
-    costs = {
-        (cost.metric_id, cost.valid_from): cost
-        for cost in MetricUnitCost.objects.select_related("metric").filter(
-            metric__programme=programme, valid_from__in={g["unit_cost_from"] for g in groups}
-        )
-    }
     lines = [
         MetricLine(
             metric_id=group["metric_id"],

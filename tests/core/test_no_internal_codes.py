@@ -14,7 +14,6 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.utils import timezone
@@ -28,6 +27,7 @@ from programs.models import Programme
 from sibcase.errors import DomainError
 from sibcase.models import User
 
+from ..demo_data import demo_data  # noqa: F401 - the module-wide seeded demo data
 from ..pages import page_urls
 
 pytestmark = pytest.mark.django_db
@@ -181,9 +181,8 @@ def crawl(client, user: User | None) -> tuple[dict[str, set[str]], set[str]]:
 
 
 @pytest.fixture
-def demo(settings):
+def demo(demo_data, settings):  # noqa: F811 - the demo data, seeded once for this module (tests.demo_data)
     settings.LANGUAGE_CODE = "fi"
-    call_command("seed_demo", verbosity=0)
     # A refused enrollment (Vantaa takes no new families), so the coordinators' refusal table has rows.
     vantaa = Programme.objects.get(code="vantaa-lapset-sib")
     family = Family.objects.filter(municipality=vantaa.municipality).order_by("pk").first()

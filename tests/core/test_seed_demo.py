@@ -4,6 +4,7 @@ from django.core.management import call_command
 
 from families.models import Child, Enrollment, Guardian
 from sibcase.models import Role, User
+from tests.demo_data import demo_data  # noqa: F401 - the module-wide seeded demo data
 
 pytestmark = pytest.mark.django_db
 
@@ -13,8 +14,8 @@ def _row_counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def seeded():
-    call_command("seed_demo", verbosity=0)
+def seeded(demo_data):  # noqa: F811
+    """The demo data, seeded once for this module (tests.demo_data)."""
 
 
 def test_seed_demo_twice_changes_nothing(seeded):
