@@ -30,8 +30,17 @@ pytestmark = pytest.mark.django_db
 MAX_QUERIES = 10
 # Pages that do NOT yet meet the goal of 10, with the count they take today as their ceiling, so that they
 # cannot grow unnoticed (README, Performance): the family page's sections each read their own table, the family
-# list adds the programme filter's choices to its page, the statement page compares the frozen cohort with today's.
-CEILINGS = {"families:detail": 28, "families:list": 11, "payments:statement_detail": 12}
+# list adds the programme filter's choices to its page, the statement page compares the frozen cohort with today's,
+# the home page reads the assigned caseload (families, enrollments, children, assignments, count), the tasks and the
+# recent records.
+# The same at both data sizes (no N+1), measured after the case-work, break-glass and second-factor merges.
+CEILINGS = {
+    "families:detail": 39,
+    "families:list": 12,
+    "payments:statement_detail": 13,
+    "home": 14,
+    "fund:programme": 11,
+}
 WORKER = "demo-sosiaalityo-helsinki"
 COORDINATOR = "demo-koordinaattori"
 FUND_MANAGER = "demo-rahasto"
