@@ -40,7 +40,14 @@ NOT_PAGES = ("/admin/", "/api/", "/i18n/", "/logout/", "/static/", "/healthz", "
 DOWNLOADS = (".csv", ".pdf", ".xlsx", ".json")
 # Downloads whose route does not end in a file extension, and pages that need data the demo has none of (a
 # background import job: its page has its own tests in tests/api/test_observation_import_jobs.py).
-NOT_CRAWLED = {"payments:statement_document", "outcomes:import_status"}
+# A deputy's end page needs a deputy (the demo names only responsible workers: tests/families/test_assignment.py
+# covers it), and an attachment download needs an uploaded file (tests/families/test_notes_attachments.py).
+NOT_CRAWLED = {
+    "payments:statement_document",
+    "outcomes:import_status",
+    "families:assignment_end",
+    "families:attachment_download",
+}
 PER_PATTERN = 3  # distinct URLs of one pattern per login: enough to see each kind of row without crawling all
 # Text that legitimately looks like a code. Nothing today; add an entry only with the reason beside it.
 ALLOWED: set[str] = set()
@@ -68,6 +75,10 @@ EMPTY_POSTS = {
     "payments:statement_transition",
 }
 POST_ONLY = {
+    "families:task_done",
+    "privacy:erasure_propose",
+    "privacy:erasure_decide",
+    "privacy:break_glass_reviewed",
     "payments:run_retry",
     "payments:sample_draw",
     "payments:sample_item",

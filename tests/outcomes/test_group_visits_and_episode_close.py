@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from families.models import ConsentScope
 from families.services import enrollment_exit
 from outcomes.models import OutcomeObservation, ServiceVisit
 from outcomes.services import visits_create_for_group
@@ -14,7 +15,9 @@ from sibcase.errors import DomainError
 from sibcase.models import Role
 
 from ..factories import (
+    ConsentFactory,
     EnrollmentFactory,
+    GuardianFactory,
     OutcomeObservationFactory,
     ServiceEpisodeFactory,
     ServiceFactory,
@@ -36,6 +39,13 @@ def _team(service, n):
     for _ in range(n):
         enrollment = EnrollmentFactory(enrolled_on=D(2024, 1, 1))
         child = enrollment.children.get()
+        # The provider sees the family only with the guardian's consent to share it with the provider.
+        ConsentFactory(
+            guardian=GuardianFactory(family=enrollment.family),
+            programme=enrollment.programme,
+            scope=ConsentScope.PROVIDER_SHARING,
+            given_on=D(2023, 1, 1),
+        )
         episodes.append(
             ServiceEpisodeFactory(enrollment=enrollment, service=service, child=child, start_date=D(2024, 1, 1))
         )
