@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from sibcase.audit import access_log_record_many
-from sibcase.charts import bar_chart_svg
+from sibcase.charts import bar_chart_svg, month_axis
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error, form_status
 from sibcase.models import AccessAction
@@ -43,7 +43,9 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, PROGRAMME_RULE_EDITORS)
     programme = programme_get_for_user(user=request.user, pk=pk)
     overview = programme_overview(programme=programme)
-    chart_data = [(f"{month:%m/%Y}", n) for month, n in overview.enrollments_by_month]
+    by_month = overview.enrollments_by_month
+    # Every month from the first enrollment to the last, so a month without enrollments shows as 0, not as a gap.
+    chart_data = month_axis(by_month, start=by_month[0][0], end=by_month[-1][0]) if by_month else []
     chart = bar_chart_svg(
         title=_("Mukaan otetut perheet kuukausittain"),
         description=_("Pylväs kuukautta kohden; sama tieto on taulukossa kaavion alla."),
