@@ -322,11 +322,25 @@ class EnrollmentRefusal(models.Model):
         return f"{self.programme}: {', '.join(self.codes)}"
 
 
+class InvestorCategory(models.TextChoices):
+    """The INDIGO data standard's organisation role categories that Finnish SIB investors fall into."""
+
+    FOUNDATION = "Foundation/Philanthropist", _("Säätiö tai lahjoittaja")
+    PUBLIC = "Government/Public Sector/Public Bank", _("Julkinen sektori")
+    IMPACT_INVESTOR = "Impact Investor", _("Vaikuttavuussijoittaja")
+    INVESTMENT_FUND = "Investment Fund", _("Sijoitusrahasto")
+    COMMERCIAL = "Commercial", _("Yritys tai eläkevakuuttaja")
+    NONPROFIT = "Nonprofit/NGO", _("Järjestö")
+
+
 class Investor(models.Model):
     """An organisation that has put money into the fund (a foundation, pension insurer, company). Not a person."""
 
     name = models.CharField(_("nimi"), max_length=200, unique=True)
     business_id = models.CharField(_("Y-tunnus"), max_length=9, blank=True)
+    category = models.CharField(
+        _("sijoittajan laji"), max_length=64, choices=InvestorCategory.choices, default=InvestorCategory.COMMERCIAL
+    )
 
     class Meta:
         verbose_name = _("sijoittaja")

@@ -646,12 +646,14 @@ def _shown(name: str, value: Any, known: Any) -> str:
     return str(value)
 
 
-def investor_create(*, actor: User, name: str, business_id: str = "") -> Investor:
+def investor_create(*, actor: User, name: str, category: str, business_id: str = "") -> Investor:
     """A new investor organisation of the fund."""
-    investor = Investor(name=name.strip(), business_id=business_id.strip())
+    investor = Investor(name=name.strip(), business_id=business_id.strip(), category=category)
     investor.full_clean()
     investor.save()
-    audit_record(actor=actor, event_type="investor.created", obj=investor, new={"name": investor.name})
+    audit_record(
+        actor=actor, event_type="investor.created", obj=investor, new={"name": investor.name, "category": category}
+    )
     return investor
 
 
