@@ -107,7 +107,17 @@ class EligibilityRuleAdminForm(forms.ModelForm):
 
     class Meta:
         model = EligibilityRule
-        fields = "__all__"
+        fields = [
+            "programme",
+            "kind",
+            "min_age",
+            "max_age",
+            "guardian_statuses",
+            "referral_sources",
+            "need_categories",
+            "is_active",
+            "position",
+        ]
 
 
 @admin.register(EligibilityRule)

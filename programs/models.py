@@ -363,9 +363,7 @@ class InvestorFlow(models.Model):
     corrected with a new row and a reason, kept in the audit trail)."""
 
     fund = models.ForeignKey(Fund, verbose_name=_("rahasto"), on_delete=models.PROTECT, related_name="investor_flows")
-    investor = models.ForeignKey(
-        Investor, verbose_name=_("sijoittaja"), on_delete=models.PROTECT, related_name="flows"
-    )
+    investor = models.ForeignKey(Investor, verbose_name=_("sijoittaja"), on_delete=models.PROTECT, related_name="flows")
     kind = models.CharField(_("laji"), max_length=16, choices=InvestorFlowKind.choices)
     amount = models.DecimalField(
         _("määrä (EUR)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]

@@ -11,7 +11,6 @@ from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from families.models import EmploymentStatus, ReferralSource
-
 from payments.models import PaymentStatement, StatementStatus
 from sibcase.models import AuditEvent, Role, User
 

@@ -10,8 +10,8 @@ consent: `overall_verdict` combines all three, and is what pages show.
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
@@ -671,9 +671,7 @@ def investor_flow_record(
     committed to the fund; nothing is dated in the future. The investor row is locked so that two draw-downs
     recorded at once cannot both pass the check."""
     if occurred_on > timezone.localdate():
-        raise DomainError(
-            Problem("date_in_future", _("Päivä ei voi olla tulevaisuudessa.")), field_name="occurred_on"
-        )
+        raise DomainError(Problem("date_in_future", _("Päivä ei voi olla tulevaisuudessa.")), field_name="occurred_on")
     with transaction.atomic():
         Investor.objects.select_for_update().get(pk=investor.pk)
         if kind == InvestorFlowKind.DRAWDOWN:

@@ -152,7 +152,8 @@ def test_rule_form_without_a_version_is_refused(programme, coordinators):
         reason="Ohjelman alku",
     )
     url = reverse("programs:rule_edit", args=[programme.pk, rule.pk])
-    response = one.post(url, {"kind": "child_age", "min_age": "2", "max_age": "6", "is_active": "on", "position": "1", "reason": "x"}
+    response = one.post(
+        url, {"kind": "child_age", "min_age": "2", "max_age": "6", "is_active": "on", "position": "1", "reason": "x"}
     )
     assert response.status_code == 400
     rule.refresh_from_db()
