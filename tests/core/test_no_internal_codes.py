@@ -63,6 +63,8 @@ EMPTY_POSTS = {
     "payments:statement_transition",
 }
 POST_ONLY = {
+    "programs:backdating_approve",
+    "programs:backdating_reject",
     "payments:run_create",
     "payments:comparison_cost_create",
     "payments:statement_transition",
