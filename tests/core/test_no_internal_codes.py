@@ -174,8 +174,10 @@ def crawl(client, user: User | None) -> tuple[dict[str, set[str]], set[str]]:
 
 @pytest.fixture
 def demo(settings):
-    settings.LANGUAGE_CODE = "fi"
+    # Seeded before overriding any setting: under an override Django's settings report SETTINGS_MODULE as None,
+    # which seed_demo's guard (demo or test settings only) refuses.
     call_command("seed_demo", verbosity=0)
+    settings.LANGUAGE_CODE = "fi"
     # A refused enrollment (Vantaa takes no new families), so the coordinators' refusal table has rows.
     vantaa = Programme.objects.get(code="vantaa-lapset-sib")
     family = Family.objects.filter(municipality=vantaa.municipality).order_by("pk").first()
