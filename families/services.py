@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from outcomes.services import episodes_close_for_enrollment
-from programs.models import Programme
+from programs.models import BackdatingRequest, BackdatingStatus, Programme
 from programs.services import eligibility_evaluate, enrollment_refusal_record
 from sibcase.audit import audit_record
 from sibcase.db import violated_constraint
@@ -383,6 +383,78 @@ def _enrollment_create_locked(
 
         enrollment.preview_run = preview_refresh_request(actor=actor, programme=programme) if refresh_preview else None
     return enrollment
+
+
+def backdating_request_create(
+    *,
+    actor: User | None,
+    programme: Programme,
+    family: Family,
+    enrolled_on: datetime.date,
+    reason: str,
+    children: Iterable[Child] | None = None,
+    referral: Referral | None = None,
+) -> BackdatingRequest:
+    """A backdated enrollment (dated before a cutoff that has passed) asked for instead of refused: the request
+    waits in the coordinators' approval inbox, and approving it enrolls the family with `enrollment_create` and
+    the coordinator as approver (programs.backdating). Every other enrollment check must already pass, so that
+    the coordinator decides on the backdating alone; nothing of enrollment_create's checks changes here."""
+    if not reason.strip():
+        raise DomainError(
+            Problem("reason_required", _("Kirjaa perustelu takautuvalle kirjaukselle.")), field_name="reason"
+        )
+    with transaction.atomic():
+        programme = Programme.objects.select_for_update().get(pk=programme.pk)
+        family = Family.objects.select_for_update().get(pk=family.pk)
+        children = list(children) if children is not None else list(family.children.all())
+        if not _is_backdated(programme, enrolled_on):
+            raise DomainError(
+                Problem(
+                    "not_backdated",
+                    _("Kirjaus ei ole takautuva: ota perhe mukaan tavalliseen tapaan ilman hyväksyntäpyyntöä."),
+                ),
+                field_name="enrolled_on",
+            )
+        problems = [
+            problem
+            for problem in _enrollment_problems(
+                programme=programme,
+                family=family,
+                enrolled_on=enrolled_on,
+                children=children,
+                referral=referral,
+                backdating_approved_by=None,
+                backdating_reason="",
+            )
+            if problem.code != "backdating_requires_approval"
+        ]
+        if BackdatingRequest.objects.filter(
+            programme=programme, family=family, status=BackdatingStatus.PENDING
+        ).exists():
+            problems.append(
+                Problem("backdating_request_pending", _("Perheellä on jo hyväksyntää odottava takautuva kirjaus."))
+            )
+        if problems:
+            raise DomainError(problems)
+        request = BackdatingRequest(
+            programme=programme,
+            family=family,
+            referral=referral,
+            enrolled_on=enrolled_on,
+            reason=reason.strip(),
+            requested_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        request.full_clean()
+        request.save()
+        request.children.set(children)
+        audit_record(
+            actor=actor,
+            event_type="backdating_request.created",
+            obj=request,
+            new={"programme": programme.pk, "family": family.pk, "enrolled_on": enrolled_on},
+            reason=request.reason,
+        )
+    return request
 
 
 def _programme_full(programme: Programme) -> bool:

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from sibcase.admin import ReadOnlyAdmin
 
@@ -99,6 +101,25 @@ class TargetAreaAdmin(admin.ModelAdmin):
     inlines = [TargetAreaPostalCodeInline]
 
 
+class EligibilityRuleAdminForm(forms.ModelForm):
+    # Every rule change states why; the reason is kept in the audit trail and shown in the programme's rule history.
+    reason = forms.CharField(label=_("Muutoksen perustelu"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    class Meta:
+        model = EligibilityRule
+        fields = [
+            "programme",
+            "kind",
+            "min_age",
+            "max_age",
+            "guardian_statuses",
+            "referral_sources",
+            "need_categories",
+            "is_active",
+            "position",
+        ]
+
+
 @admin.register(EligibilityRule)
 class EligibilityRuleAdmin(admin.ModelAdmin):
     list_display = ["programme", "kind", "min_age", "max_age", "is_active", "position"]
@@ -106,11 +127,12 @@ class EligibilityRuleAdmin(admin.ModelAdmin):
     search_fields = ["programme__code", "programme__name_fi"]
     filter_horizontal = ["need_categories"]
     readonly_fields = ["version"]
+    form = EligibilityRuleAdminForm
 
     def save_model(self, request, obj, form, change):
         # Through the service, so an admin edit is audited and moves the version on (a coordinator's form loaded
         # before it is then refused as stale instead of silently undoing it). The categories follow in save_related.
-        eligibility_rule_save(actor=request.user, rule=obj)
+        eligibility_rule_save(actor=request.user, rule=obj, reason=form.cleaned_data["reason"])
 
 
 @admin.register(ProgrammeWindowChange)

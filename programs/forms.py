@@ -24,6 +24,12 @@ class WindowForm(forms.Form):
     )
     # The programme's version when the form was loaded: a save from a stale form is refused (optimistic locking).
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # Handed out by the preview: a save is accepted only for the dates previewed (see views._preview_token).
+    preview_token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class BackdatingRejectForm(forms.Form):
+    note = forms.CharField(label=_("Hylkäämisen perustelu"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class EligibilityRuleForm(forms.ModelForm):
@@ -50,6 +56,12 @@ class EligibilityRuleForm(forms.ModelForm):
         queryset=NeedCategory.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+    reason = forms.CharField(
+        label=_("Muutoksen perustelu"),
+        help_text=_("Näkyy ohjelman sääntöjen muutoshistoriassa."),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     # The rule's version when the form was loaded (an existing rule only): a stale save is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)

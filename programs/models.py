@@ -1,5 +1,7 @@
 """Municipalities, providers, services, the fund and the programmes with their enrollment windows."""
 
+from decimal import Decimal
+
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -318,3 +320,142 @@ class EnrollmentRefusal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.programme}: {', '.join(self.codes)}"
+
+
+class InvestorCategory(models.TextChoices):
+    """The INDIGO data standard's organisation role categories that Finnish SIB investors fall into."""
+
+    FOUNDATION = "Foundation/Philanthropist", _("Säätiö tai lahjoittaja")
+    PUBLIC = "Government/Public Sector/Public Bank", _("Julkinen sektori")
+    IMPACT_INVESTOR = "Impact Investor", _("Vaikuttavuussijoittaja")
+    INVESTMENT_FUND = "Investment Fund", _("Sijoitusrahasto")
+    COMMERCIAL = "Commercial", _("Yritys tai eläkevakuuttaja")
+    NONPROFIT = "Nonprofit/NGO", _("Järjestö")
+
+
+class Investor(models.Model):
+    """An organisation that has put money into the fund (a foundation, pension insurer, company). Not a person."""
+
+    name = models.CharField(_("nimi"), max_length=200, unique=True)
+    business_id = models.CharField(_("Y-tunnus"), max_length=9, blank=True)
+    category = models.CharField(
+        _("sijoittajan laji"), max_length=64, choices=InvestorCategory.choices, default=InvestorCategory.COMMERCIAL
+    )
+
+    class Meta:
+        verbose_name = _("sijoittaja")
+        verbose_name_plural = _("sijoittajat")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InvestorFlowKind(models.TextChoices):
+    COMMITMENT = "commitment", _("Sijoitussitoumus")
+    DRAWDOWN = "drawdown", _("Pääomakutsu (nosto)")
+    DISTRIBUTION = "distribution", _("Tuotonjako sijoittajalle")
+
+
+class InvestorFlow(models.Model):
+    """One dated event between an investor and the fund: a commitment, a draw-down of committed capital, or a
+    distribution back to the investor. Only `investor_flow_record` makes one; rows are never edited (a mistake is
+    corrected with a new row and a reason, kept in the audit trail)."""
+
+    fund = models.ForeignKey(Fund, verbose_name=_("rahasto"), on_delete=models.PROTECT, related_name="investor_flows")
+    investor = models.ForeignKey(Investor, verbose_name=_("sijoittaja"), on_delete=models.PROTECT, related_name="flows")
+    kind = models.CharField(_("laji"), max_length=16, choices=InvestorFlowKind.choices)
+    amount = models.DecimalField(
+        _("määrä (EUR)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    occurred_on = models.DateField(_("päivä"))
+    note = models.CharField(_("lisätieto"), max_length=500, blank=True)
+    recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        "sibcase.User", verbose_name=_("kirjaaja"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("sijoittajan rahavirta")
+        verbose_name_plural = _("sijoittajien rahavirrat")
+        ordering = ["occurred_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="investor_flow_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["commitment", "drawdown", "distribution"]), name="investor_flow_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.investor}: {self.get_kind_display()} {self.amount}"
+
+
+class BackdatingStatus(models.TextChoices):
+    PENDING = "pending", _("Odottaa hyväksyntää")
+    APPROVED = "approved", _("Hyväksytty")
+    REJECTED = "rejected", _("Hylätty")
+
+
+class BackdatingRequest(models.Model):
+    """A social worker's request to record an enrollment dated before the programme's cutoff, after the cutoff.
+
+    The coordinator approves it in the approval inbox, which then enrolls the family with `enrollment_create`
+    (the same checks as any enrollment) and the coordinator as the approver; or rejects it with a reason.
+    """
+
+    programme = models.ForeignKey(
+        Programme, verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="backdating_requests"
+    )
+    family = models.ForeignKey(
+        "families.Family", verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="backdating_requests"
+    )
+    children = models.ManyToManyField("families.Child", verbose_name=_("lapset"), related_name="+")
+    referral = models.ForeignKey(
+        "families.Referral", verbose_name=_("ohjaus"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    enrolled_on = models.DateField(_("haettu mukaantulopäivä"))
+    reason = models.TextField(_("perustelu"))
+    status = models.CharField(
+        _("tila"), max_length=16, choices=BackdatingStatus.choices, default=BackdatingStatus.PENDING
+    )
+    requested_at = models.DateTimeField(_("pyydetty"), auto_now_add=True)
+    requested_by = models.ForeignKey(
+        "sibcase.User", verbose_name=_("pyytäjä"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("ratkaistu"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "sibcase.User", verbose_name=_("ratkaisija"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.TextField(_("ratkaisun perustelu"), blank=True)
+    enrollment = models.OneToOneField(
+        "families.Enrollment",
+        verbose_name=_("osallistuminen"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="backdating_request",
+    )
+
+    class Meta:
+        verbose_name = _("takautuvan kirjauksen pyyntö")
+        verbose_name_plural = _("takautuvan kirjauksen pyynnöt")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="backdating_request_has_reason"),
+            models.UniqueConstraint(
+                fields=["programme", "family"],
+                condition=Q(status="pending"),
+                name="backdating_request_one_pending_per_family",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | (Q(decided_at__isnull=False) & Q(decided_by__isnull=False)),
+                name="backdating_request_decision_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(enrollment__isnull=False),
+                name="backdating_request_approved_has_enrollment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme}: {self.enrolled_on} ({self.get_status_display()})"

@@ -8,10 +8,21 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext_lazy as _
 
-from sibcase.models import Role, User
+from families.models import EmploymentStatus, ReferralSource
+from payments.models import PaymentStatement, StatementStatus
+from sibcase.models import AuditEvent, Role, User
 
-from .models import EnrollmentRefusal, Programme
+from .models import (
+    BackdatingRequest,
+    BackdatingStatus,
+    EligibilityRule,
+    EnrollmentRefusal,
+    NeedCategory,
+    Programme,
+    RuleKind,
+)
 
 
 def programmes_for_user(user: User) -> QuerySet[Programme]:
@@ -115,3 +126,138 @@ def pending_referrals(*, programme: Programme) -> QuerySet:
         .select_related("family", "programme")
         .order_by("referred_on", "id")
     )
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One pending referral and what the previewed cutoff would do to it."""
+
+    referral_id: int
+    family_id: int
+    family_reference: str
+    referred_on: datetime.date
+    effect: str  # "refused", "needs_approval" or "unaffected"
+
+
+def cutoff_preview_families(
+    *, programme: Programme, cutoff: datetime.date | None, today: datetime.date
+) -> list[PreviewRow]:
+    """The pending referrals, each with the previewed cutoff's effect on it (the families behind cutoff_preview's
+    counts). Families are shown by their pseudonymous reference only; the caller logs the read."""
+    rows = []
+    for referral in pending_referrals(programme=programme):
+        if cutoff is None:
+            effect = "unaffected"
+        elif referral.referred_on >= cutoff:
+            effect = "refused"
+        elif cutoff <= today:
+            effect = "needs_approval"
+        else:
+            effect = "unaffected"
+        rows.append(
+            PreviewRow(
+                referral_id=referral.pk,
+                family_id=referral.family_id,
+                family_reference=referral.family.reference,
+                referred_on=referral.referred_on,
+                effect=effect,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class RuleHistoryRow:
+    occurred_at: datetime.datetime
+    actor: User | None
+    event_type: str
+    rule_id: int
+    kind_label: str
+    changes: list[tuple[str, str, str]]  # (field label, old, new) as the user reads them, changed fields only
+    reason: str
+
+
+def _rule_value_shown(name: str, value) -> str:
+    """An audited rule value as the user reads it: labels instead of codes, names instead of ids, – for nothing."""
+    if value in (None, ""):
+        return "–"
+    if isinstance(value, bool):
+        return str(_("kyllä") if value else _("ei"))
+    if name == "kind":
+        return str(RuleKind(value).label) if value in RuleKind.values else str(value)
+    if name == "guardian_statuses":
+        return ", ".join(str(EmploymentStatus(code).label) for code in str(value).split(",") if code)
+    if name == "referral_sources":
+        return ", ".join(str(ReferralSource(code).label) for code in str(value).split(",") if code)
+    if name == "need_categories":
+        ids = [int(pk) for pk in str(value).split(",") if pk]
+        return ", ".join(str(c.name) for c in NeedCategory.objects.filter(pk__in=ids)) or "–"
+    return str(value)
+
+
+def eligibility_rule_history(*, programme: Programme, limit: int = 50) -> list[RuleHistoryRow]:
+    """Every creation and change of the programme's eligibility rules, newest first, from the audit trail."""
+    rule_ids = [str(pk) for pk in EligibilityRule.objects.filter(programme=programme).values_list("pk", flat=True)]
+    events = (
+        AuditEvent.objects.filter(
+            object_type=EligibilityRule._meta.label_lower,
+            object_id__in=rule_ids,
+            event_type__in=["eligibility_rule.created", "eligibility_rule.changed"],
+        )
+        .select_related("actor")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    rows = []
+    for event in events:
+        old, new = event.old_values or {}, event.new_values or {}
+        changes = [
+            (
+                str(EligibilityRule._meta.get_field(name).verbose_name),
+                _rule_value_shown(name, old.get(name)),
+                _rule_value_shown(name, new.get(name)),
+            )
+            for name in new
+            if name not in ("version", "programme") and old.get(name) != new.get(name)
+        ]
+        rows.append(
+            RuleHistoryRow(
+                occurred_at=event.occurred_at,
+                actor=event.actor,
+                event_type=event.event_type,
+                rule_id=int(event.object_id),
+                kind_label=_rule_value_shown("kind", new.get("kind")),
+                changes=changes,
+                reason=event.reason,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ApprovalInbox:
+    """What waits for a coordinator's decision: backdating requests and statements awaiting approval."""
+
+    backdating_requests: list[BackdatingRequest]
+    statements: list[PaymentStatement]
+
+    @property
+    def count(self) -> int:
+        return len(self.backdating_requests) + len(self.statements)
+
+
+def approval_inbox_for(user: User) -> ApprovalInbox:
+    """The approval inbox of a coordinator (their programmes) or an admin (all): pending backdating requests and
+    validated payment statements that wait for approval, oldest first. Reusable by the home page."""
+    allowed = user.is_superuser or user.role in (Role.COORDINATOR, Role.ADMIN)
+    programmes = coordinated_programmes(user=user) if allowed else Programme.objects.none()
+    requests = list(
+        BackdatingRequest.objects.filter(programme__in=programmes, status=BackdatingStatus.PENDING)
+        .select_related("programme", "family", "requested_by")
+        .order_by("requested_at", "id")
+    )
+    statements = list(
+        PaymentStatement.objects.filter(programme__in=programmes, status=StatementStatus.VALIDATED)
+        .select_related("programme")
+        .order_by("validated_at", "id")
+    )
+    return ApprovalInbox(backdating_requests=requests, statements=statements)

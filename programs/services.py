@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, Q, Sum
 from django.utils import formats, timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import get_language
@@ -28,6 +29,10 @@ from sibcase.models import AuditEvent, User
 from .models import (
     EligibilityRule,
     EnrollmentRefusal,
+    Fund,
+    Investor,
+    InvestorFlow,
+    InvestorFlowKind,
     NeedCategory,
     Programme,
     ProgrammeWindowChange,
@@ -548,13 +553,17 @@ def eligibility_rule_save(
     *,
     actor: User,
     rule: EligibilityRule,
+    reason: str,
     need_category_ids: list[int] | None = None,
     expected_version: int | None = None,
 ) -> EligibilityRule:
-    """Create or change one eligibility rule, with an audit record of the old and new parameters.
+    """Create or change one eligibility rule, with an audit record of the old and new parameters and the reason
+    (the programme page shows these records as the rules' history).
 
     `expected_version`: as in programme_window_update, the version the editor loaded (None: no check).
     """
+    if not reason.strip():
+        raise DomainError(Problem("reason_required", _("Kirjaa muutoksen perustelu.")), field_name="reason")
     created = rule.pk is None
     with transaction.atomic():
         old: dict[str, Any] = {}
@@ -581,6 +590,7 @@ def eligibility_rule_save(
             obj=rule,
             old=old,
             new={"programme": rule.programme_id, **_rule_values(rule, needs)},
+            reason=reason.strip(),
         )
     return rule
 
@@ -700,3 +710,67 @@ def _shown(name: str, value: Any, known: Any) -> str:
     if name == "kind":
         return str(RuleKind(value).label)
     return str(value)
+
+
+def investor_create(*, actor: User, name: str, category: str, business_id: str = "") -> Investor:
+    """A new investor organisation of the fund."""
+    investor = Investor(name=name.strip(), business_id=business_id.strip(), category=category)
+    investor.full_clean()
+    investor.save()
+    audit_record(
+        actor=actor, event_type="investor.created", obj=investor, new={"name": investor.name, "category": category}
+    )
+    return investor
+
+
+def investor_flow_record(
+    *,
+    actor: User,
+    fund: Fund,
+    investor: Investor,
+    kind: str,
+    amount: Decimal,
+    occurred_on: datetime.date,
+    note: str = "",
+) -> InvestorFlow:
+    """Record a commitment, a draw-down or a distribution. A draw-down may not take an investor past what it has
+    committed to the fund; nothing is dated in the future. The investor row is locked so that two draw-downs
+    recorded at once cannot both pass the check."""
+    if occurred_on > timezone.localdate():
+        raise DomainError(Problem("date_in_future", _("Päivä ei voi olla tulevaisuudessa.")), field_name="occurred_on")
+    with transaction.atomic():
+        Investor.objects.select_for_update().get(pk=investor.pk)
+        if kind == InvestorFlowKind.DRAWDOWN:
+            totals = InvestorFlow.objects.filter(fund=fund, investor=investor).aggregate(
+                committed=Sum("amount", filter=Q(kind=InvestorFlowKind.COMMITMENT), default=Decimal("0")),
+                drawn=Sum("amount", filter=Q(kind=InvestorFlowKind.DRAWDOWN), default=Decimal("0")),
+            )
+            if totals["drawn"] + amount > totals["committed"]:
+                raise DomainError(
+                    Problem(
+                        "drawdown_exceeds_commitment",
+                        _("Pääomakutsu ylittää sijoittajan sitoumuksen (sitoumusta jäljellä %(left)s EUR).")
+                        % {"left": formats.number_format(totals["committed"] - totals["drawn"], 2)},
+                        {"committed": totals["committed"], "drawn": totals["drawn"]},
+                    ),
+                    field_name="amount",
+                )
+        flow = InvestorFlow(
+            fund=fund,
+            investor=investor,
+            kind=kind,
+            amount=amount,
+            occurred_on=occurred_on,
+            note=note.strip(),
+            recorded_by=actor,
+        )
+        flow.full_clean()
+        flow.save()
+        audit_record(
+            actor=actor,
+            event_type=f"investor_flow.{kind}",
+            obj=flow,
+            new={"fund": fund.pk, "investor": investor.pk, "kind": kind, "amount": amount, "on": occurred_on},
+            reason=note.strip(),
+        )
+    return flow

@@ -52,6 +52,7 @@ def page_urls(user: User) -> dict[str, list[str]]:
         "outcomes:observation_create": each("outcomes:observation_create", families),
         "outcomes:visit_create": each("outcomes:visit_create", families),
         "programs:list": [reverse("programs:list")],
+        "programs:inbox": [reverse("programs:inbox")],
         "programs:detail": each("programs:detail", programmes),
         "programs:window_edit": each("programs:window_edit", programmes[:1]),
         "programs:rule_create": each("programs:rule_create", programmes[:1]),
@@ -67,5 +68,6 @@ def page_urls(user: User) -> dict[str, list[str]]:
         "payments:statement_recalculate": each("payments:statement_recalculate", statements[:1]),
         "payments:statement_children": each("payments:statement_children", statements[:1]),
         "fund:overview": [reverse("fund:overview")],
+        "fund:investors": [reverse("fund:investors")],
         "fund:programme": each("fund:programme", programmes),
     }

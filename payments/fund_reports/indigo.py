@@ -14,13 +14,13 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from django.db.models import Count
+from django.db.models import Count, Q, Sum
 from django.utils import timezone, translation
 from jsonschema import Draft7Validator
 
 from families.models import Enrollment
 from outcomes.models import MetricUnitCost, OutcomeMetric
-from programs.models import Fund, Programme, Service
+from programs.models import Fund, Investor, InvestorFlow, InvestorFlowKind, Programme, Service
 
 from ..models import PaymentStatement, PaymentTerms, StatementKind, StatementStatus
 from .selectors import hidden_statement_ids, published_children
@@ -127,20 +127,9 @@ def _project(fund: Fund) -> dict:
     project["outcome_payment_plans"] = _payment_plans(programmes)
     project["outcome_payments"] = _payments(programmes)
     project["results"] = _results(programmes, today)
-    if fund.committed_capital is not None:
-        project["investments"] = [
-            {
-                "id": "investment-1",
-                "organisation_id": _v(_fund_org(fund)),
-                "organisation_role_category": _v("Investment Fund"),
-                "investment_commitment": {
-                    "amount": {"exact": _v(_money(fund.committed_capital))},
-                    "currency": _v(CURRENCY),
-                },
-                "notes": f"Capital committed to {fund.name}, managed by {fund.manager}.",
-                **source,
-            }
-        ]
+    investments = _investments(fund, source)
+    if investments:
+        project["investments"] = investments
     project["sources"] = [
         {
             "id": SOURCE_ID,
@@ -152,6 +141,69 @@ def _project(fund: Fund) -> dict:
         }
     ]
     return project
+
+
+def _investor_org(investor: Investor) -> str:
+    return f"FI-PRO-{investor.business_id}" if investor.business_id else f"sibcase-investor-{investor.pk}"
+
+
+def _repayment(drawn: Decimal, distributed: Decimal) -> str:
+    if not distributed:
+        return "No repayment (no principle or return)"  # sic: INDIGO's code list spells it so
+    if distributed < drawn:
+        return "Some repayment (but below value of principle)"
+    if distributed == drawn:
+        return "Principal repaid (but no net return)"
+    return "Principal + positive financial returns"
+
+
+def _investments(fund: Fund, source: dict) -> list[dict]:
+    """One investment per investor with a commitment to the fund (investors are organisations: INDIGO shares
+    these per investor); without recorded commitments, the fund's committed capital as one investment."""
+    rows = (
+        InvestorFlow.objects.filter(fund=fund)
+        .values("investor")
+        .annotate(
+            committed=Sum("amount", filter=Q(kind=InvestorFlowKind.COMMITMENT)),
+            drawn=Sum("amount", filter=Q(kind=InvestorFlowKind.DRAWDOWN), default=Decimal("0")),
+            distributed=Sum("amount", filter=Q(kind=InvestorFlowKind.DISTRIBUTION), default=Decimal("0")),
+        )
+        .filter(committed__gt=0)
+        .order_by("investor")
+    )
+    investors = Investor.objects.in_bulk([row["investor"] for row in rows])
+    investments = []
+    for number, row in enumerate(rows, start=1):
+        investor = investors[row["investor"]]
+        investments.append(
+            {
+                "id": f"investment-{number}",
+                "organisation_id": _v(_investor_org(investor)),
+                "organisation_role_category": _v(investor.category),
+                "investment_commitment": {
+                    "amount": {"exact": _v(_money(row["committed"]))},
+                    "currency": _v(CURRENCY),
+                },
+                "investor_repayment": _v(_repayment(row["drawn"], row["distributed"])),
+                "notes": f"{investor.name}: commitment to {fund.name}, managed by {fund.manager}.",
+                **source,
+            }
+        )
+    if not investments and fund.committed_capital is not None:
+        investments.append(
+            {
+                "id": "investment-1",
+                "organisation_id": _v(_fund_org(fund)),
+                "organisation_role_category": _v("Investment Fund"),
+                "investment_commitment": {
+                    "amount": {"exact": _v(_money(fund.committed_capital))},
+                    "currency": _v(CURRENCY),
+                },
+                "notes": f"Capital committed to {fund.name}, managed by {fund.manager}.",
+                **source,
+            }
+        )
+    return investments
 
 
 def _stage(programmes: list[Programme], today: date) -> str:

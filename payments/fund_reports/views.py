@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
+from programs import services as programme_services
 from programs.models import Fund, Programme
 from sibcase.charts import ACTUAL, FORECAST, bar_chart, meter_svg
+from sibcase.errors import DomainError
+from sibcase.forms import add_domain_error, form_status
+from sibcase.models import Role
 from sibcase.permissions import FUND_REPORT_READERS, require_role
 
 from .charts import programme_charts
@@ -23,10 +30,14 @@ from .exports import (
     xlsx_bytes,
     years_table,
 )
+from .forms import InvestorFlowForm, InvestorForm
 from .indigo import indigo_errors, indigo_fund, indigo_project
+from .investors import investor_report
 from .selectors import fund_dashboard, fund_overview, fund_overview_totals, programme_report
 
 CSV = "text/csv; charset=utf-8"
+# Who records the investors' side: the fund's manager and the administrators (everyone who reads reports sees it).
+INVESTOR_RECORDERS = {Role.FUND_MANAGER, Role.ADMIN}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -168,3 +179,65 @@ def fund_manager_home_context() -> dict:
         ),
     }
     return {"fund_dashboard": dashboard, "fund_chart": chart, "fund_meters": meters}
+
+
+@login_required
+def investors(request: HttpRequest) -> HttpResponse:
+    """The investors' side in aggregates: commitments, draw-downs, outcome payments, distributions, returns."""
+    require_role(request.user, FUND_REPORT_READERS)
+    report = investor_report()
+    chart = bar_chart(
+        title=_("Pääomakutsut, tulospalkkiot ja tuotonjako vuosittain (EUR)"),
+        description=_("Kolme pylvästä vuotta kohden; samat luvut ovat taulukossa."),
+        data=[
+            (f"{row.year} {label}", value)
+            for row in report.years
+            for label, value in (
+                (_("nostot"), row.drawn),
+                (_("tulospalkkiot"), row.received),
+                (_("tuotonjako"), row.distributed),
+            )
+        ],
+    )
+    return render(
+        request,
+        "fund/investors.html",
+        {
+            "report": report,
+            "chart": chart,
+            "may_record": request.user.is_superuser or request.user.role in INVESTOR_RECORDERS,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def investor_record(request: HttpRequest) -> HttpResponse:
+    """Record an investor, or a commitment, draw-down or distribution (fund manager, admin)."""
+    require_role(request.user, INVESTOR_RECORDERS)
+    investor_form = InvestorForm(request.POST if "add_investor" in request.POST else None, prefix="investor")
+    flow_form = InvestorFlowForm(request.POST if "add_flow" in request.POST else None, prefix="flow")
+    if investor_form.is_bound and investor_form.is_valid():
+        try:
+            programme_services.investor_create(actor=request.user, **investor_form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(investor_form, exc)
+        except ValidationError as exc:
+            investor_form.add_error(None, exc)
+        else:
+            messages.success(request, _("Sijoittaja lisättiin."))
+            return redirect("fund:investor_record")
+    if flow_form.is_bound and flow_form.is_valid():
+        try:
+            programme_services.investor_flow_record(actor=request.user, **flow_form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(flow_form, exc)
+        else:
+            messages.success(request, _("Tapahtuma kirjattiin."))
+            return redirect("fund:investors")
+    return render(
+        request,
+        "fund/investor_form.html",
+        {"investor_form": investor_form, "flow_form": flow_form},
+        status=form_status(investor_form, flow_form),
+    )

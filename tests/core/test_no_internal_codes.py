@@ -84,6 +84,8 @@ POST_ONLY = {
     "payments:sample_item",
     "payments:terms_create",
     "payments:terms_put_in_force",
+    "programs:backdating_approve",
+    "programs:backdating_reject",
     "payments:run_create",
     "payments:comparison_cost_create",
     "payments:statement_transition",

@@ -16,6 +16,8 @@ from jsonschema import Draft7Validator
 from payments.fund_reports.indigo import SCHEMA_PATH, indigo_errors, indigo_project
 from payments.models import PaymentStatement, StatementStatus
 from payments.services.statements import statement_calculate
+from programs.models import InvestorCategory, InvestorFlowKind
+from programs.services import investor_create, investor_flow_record
 from sibcase.models import Role
 
 from ..factories import (
@@ -160,3 +162,20 @@ def test_fund_manager_downloads_the_indigo_file(client, project):
 def test_a_social_worker_does_not_get_the_indigo_file(client, project):
     client.force_login(UserFactory(role=Role.SOCIAL_WORKER))
     assert client.get(reverse("fund:indigo")).status_code == 403
+
+
+def test_the_export_with_recorded_investors_validates(project):
+    manager = UserFactory(role=Role.FUND_MANAGER, municipality=None)
+    investor = investor_create(actor=manager, name="Sitra", category=InvestorCategory.FOUNDATION)
+    for kind in (InvestorFlowKind.COMMITMENT, InvestorFlowKind.DRAWDOWN, InvestorFlowKind.DISTRIBUTION):
+        investor_flow_record(
+            actor=manager,
+            fund=project["fund"],
+            investor=investor,
+            kind=kind,
+            amount=Decimal("1000.00"),
+            occurred_on=D(2022, 1, 1),
+        )
+    data = indigo_project(fund=project["fund"])
+    assert indigo_errors(data) == []
+    assert data["investments"][0]["investor_repayment"]["value"] == "Principal repaid (but no net return)"

@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from programs.models import EligibilityRule, ProgrammeWindowChange
-from programs.services import programme_window_update
+from programs.services import eligibility_rule_save, programme_window_update
 from sibcase.errors import DomainError
-from sibcase.models import AuditEvent, Role
+from sibcase.models import AccessLogEntry, AuditEvent, Role
 
 from ..factories import FamilyFactory, ProgrammeFactory, ReferralFactory, UserFactory
 
@@ -91,19 +91,25 @@ def test_preview_counts_pending_referrals_without_saving(client, programme, coor
     assert programme.enrollment_cutoff is None
 
 
-def test_window_form_saves_the_cutoff(client, programme, coordinator):
+WINDOW_BODY = {
+    "enrollment_opens": "2020-01-01",
+    "enrollment_cutoff": "2021-09-01",
+    "decision_body": "Lautakunta",
+    "decision_date": "2021-08-17",
+    "reason": "Lautakunnan päätös",
+}
+
+
+def _preview_token(page: str) -> str:
+    return page.split('name="preview_token" value="', 1)[1].split('"', 1)[0]
+
+
+def test_window_form_saves_the_cutoff_after_its_preview(client, programme, coordinator):
     client.force_login(coordinator)
-    response = client.post(
-        reverse("programs:window_edit", args=[programme.pk]),
-        {
-            "enrollment_opens": "2020-01-01",
-            "enrollment_cutoff": "2021-09-01",
-            "decision_body": "Lautakunta",
-            "decision_date": "2021-08-17",
-            "reason": "Lautakunnan päätös",
-            "version": programme.version,
-        },
-    )
+    url = reverse("programs:window_edit", args=[programme.pk])
+    body = {**WINDOW_BODY, "version": programme.version}
+    token = _preview_token(client.post(url, {**body, "preview": "1"}).content.decode())
+    response = client.post(url, {**body, "preview_token": token})
     assert response.status_code == 302
     programme.refresh_from_db()
     assert programme.enrollment_cutoff == D(2021, 9, 1)
@@ -123,7 +129,7 @@ def test_rule_is_edited_without_code(client, programme, coordinator):
     client.force_login(coordinator)
     client.post(
         reverse("programs:rule_create", args=[programme.pk]),
-        {"kind": "child_age", "min_age": "3", "max_age": "6", "is_active": "on", "position": "1"},
+        {"kind": "child_age", "min_age": "3", "max_age": "6", "is_active": "on", "position": "1", "reason": "Alku"},
     )
     rule = EligibilityRule.objects.get()
     assert (rule.min_age, rule.max_age) == (3, 6)
@@ -168,3 +174,74 @@ def test_referral_queue_queries_are_bounded_by_the_page(client, programme, coord
     with django_assert_max_num_queries(25 * 4 + 15):
         response = client.get(reverse("programs:referral_queue", args=[programme.pk]))
     assert response.status_code == 200
+
+
+def test_window_save_without_seeing_the_preview_shows_it_and_saves_nothing(client, programme, coordinator):
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("programs:window_edit", args=[programme.pk]), {**WINDOW_BODY, "version": programme.version}
+    )
+    assert response.status_code == 400
+    assert "Tarkista muutoksen vaikutukset" in response.content.decode()
+    programme.refresh_from_db()
+    assert programme.enrollment_cutoff is None
+
+
+def test_window_save_with_other_dates_than_previewed_is_not_saved(client, programme, coordinator):
+    client.force_login(coordinator)
+    url = reverse("programs:window_edit", args=[programme.pk])
+    body = {**WINDOW_BODY, "version": programme.version}
+    token = _preview_token(client.post(url, {**body, "preview": "1"}).content.decode())
+    response = client.post(url, {**body, "enrollment_cutoff": "2021-10-01", "preview_token": token})
+    assert response.status_code == 400
+    programme.refresh_from_db()
+    assert programme.enrollment_cutoff is None
+
+
+def test_preview_lists_the_affected_families_and_logs_the_read(client, programme, coordinator):
+    late = ReferralFactory(
+        family=FamilyFactory(municipality=programme.municipality), programme=programme, referred_on=D(2021, 9, 15)
+    )
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("programs:window_edit", args=[programme.pk]),
+        {**WINDOW_BODY, "version": programme.version, "preview": "1"},
+    )
+    body = response.content.decode()
+    assert late.family.reference in body
+    assert "Hylättäisiin" in body
+    assert AccessLogEntry.objects.filter(user=coordinator, family_id=late.family_id).exists()
+
+
+def test_rule_change_without_a_reason_is_refused(client, programme, coordinator):
+    client.force_login(coordinator)
+    response = client.post(
+        reverse("programs:rule_create", args=[programme.pk]),
+        {"kind": "child_age", "min_age": "3", "max_age": "6", "is_active": "on", "position": "1", "reason": ""},
+    )
+    assert response.status_code == 400
+    assert not EligibilityRule.objects.exists()
+
+
+def test_service_refuses_a_rule_change_without_a_reason(programme, coordinator):
+    with pytest.raises(DomainError) as exc:
+        eligibility_rule_save(
+            actor=coordinator,
+            rule=EligibilityRule(programme=programme, kind="child_age", min_age=3, max_age=6),
+            reason="  ",
+        )
+    assert exc.value.codes == ["reason_required"]
+
+
+def test_rule_history_on_the_programme_shows_the_change_and_its_reason(client, programme, coordinator):
+    rule = eligibility_rule_save(
+        actor=coordinator,
+        rule=EligibilityRule(programme=programme, kind="child_age", min_age=3, max_age=6),
+        reason="Ohjelman alku",
+    )
+    rule.max_age = 8
+    eligibility_rule_save(actor=coordinator, rule=rule, reason="Lautakunta laajensi ikärajaa")
+    client.force_login(coordinator)
+    body = client.get(reverse("programs:detail", args=[programme.pk])).content.decode()
+    assert "Lautakunta laajensi ikärajaa" in body
+    assert "Enimmäisikä (v): 6 → 8" in body

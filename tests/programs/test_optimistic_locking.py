@@ -54,13 +54,20 @@ def _window(cutoff: str, version: str) -> dict:
     }
 
 
+def _previewed(client, url: str, body: dict) -> dict:
+    """The form as sent after previewing it (saving requires having seen the preview of exactly these dates)."""
+    page = client.post(url, {**body, "preview": "1"}).content.decode()
+    token = page.split('name="preview_token" value="', 1)[1].split('"', 1)[0]
+    return {**body, "preview_token": token}
+
+
 def test_second_cutoff_change_from_a_stale_form_is_refused_and_nothing_is_overwritten(programme, coordinators):
     one, two = coordinators
     url = reverse("programs:window_edit", args=[programme.pk])
     version_one = _version_in(one.get(url).content.decode())
     version_two = _version_in(two.get(url).content.decode())
-    assert one.post(url, _window("2021-09-01", version_one)).status_code == 302
-    response = two.post(url, _window("2021-10-01", version_two))
+    assert one.post(url, _previewed(one, url, _window("2021-09-01", version_one))).status_code == 302
+    response = two.post(url, _previewed(two, url, _window("2021-10-01", version_two)))
     assert response.status_code == 409
     programme.refresh_from_db()
     assert programme.enrollment_cutoff == D(2021, 9, 1)
@@ -71,8 +78,8 @@ def test_conflict_page_shows_old_and_current_values_and_keeps_the_form(programme
     one, two = coordinators
     url = reverse("programs:window_edit", args=[programme.pk])
     stale = _version_in(two.get(url).content.decode())
-    one.post(url, _window("2021-09-01", _version_in(one.get(url).content.decode())))
-    page = two.post(url, _window("2021-10-01", stale)).content.decode()
+    one.post(url, _previewed(one, url, _window("2021-09-01", _version_in(one.get(url).content.decode()))))
+    page = two.post(url, _previewed(two, url, _window("2021-10-01", stale))).content.decode()
     assert "Toinen käyttäjä muutti" in page
     assert "–  →  1.9.2021" in page or "– → 1.9.2021" in page  # the cutoff was empty, is now 1.9.2021
     assert 'value="2021-10-01"' in page  # what the second coordinator typed is still in the form
@@ -121,12 +128,14 @@ def test_each_save_increments_the_version(programme):
 def test_second_rule_change_from_a_stale_form_is_refused(programme, coordinators):
     one, two = coordinators
     rule = eligibility_rule_save(
-        actor=UserFactory(), rule=EligibilityRule(programme=programme, kind=RuleKind.CHILD_AGE, min_age=3, max_age=6)
+        actor=UserFactory(),
+        rule=EligibilityRule(programme=programme, kind=RuleKind.CHILD_AGE, min_age=3, max_age=6),
+        reason="Ohjelman alku",
     )
     url = reverse("programs:rule_edit", args=[programme.pk, rule.pk])
     version_one = _version_in(one.get(url).content.decode())
     version_two = _version_in(two.get(url).content.decode())
-    body = {"kind": "child_age", "is_active": "on", "position": "1"}
+    body = {"kind": "child_age", "is_active": "on", "position": "1", "reason": "Ikäraja"}
     assert one.post(url, {**body, "min_age": "2", "max_age": "6", "version": version_one}).status_code == 302
     response = two.post(url, {**body, "min_age": "4", "max_age": "7", "version": version_two})
     assert response.status_code == 409
@@ -138,10 +147,14 @@ def test_second_rule_change_from_a_stale_form_is_refused(programme, coordinators
 def test_rule_form_without_a_version_is_refused(programme, coordinators):
     one, _ = coordinators
     rule = eligibility_rule_save(
-        actor=UserFactory(), rule=EligibilityRule(programme=programme, kind=RuleKind.CHILD_AGE, min_age=3, max_age=6)
+        actor=UserFactory(),
+        rule=EligibilityRule(programme=programme, kind=RuleKind.CHILD_AGE, min_age=3, max_age=6),
+        reason="Ohjelman alku",
     )
     url = reverse("programs:rule_edit", args=[programme.pk, rule.pk])
-    response = one.post(url, {"kind": "child_age", "min_age": "2", "max_age": "6", "is_active": "on", "position": "1"})
+    response = one.post(
+        url, {"kind": "child_age", "min_age": "2", "max_age": "6", "is_active": "on", "position": "1", "reason": "x"}
+    )
     assert response.status_code == 400
     rule.refresh_from_db()
     assert rule.min_age == 3

@@ -35,9 +35,13 @@ from payments.models import (
 )
 from payments.services.sampling import sample_draw, sample_item_check, statement_population
 from payments.services.statements import statement_calculate, statement_transition
+from programs import services as programme_services
 from programs.models import (
     EligibilityRule,
     Fund,
+    Investor,
+    InvestorCategory,
+    InvestorFlowKind,
     Municipality,
     NeedCategory,
     Programme,
@@ -49,6 +53,7 @@ from programs.models import (
     TargetAreaPostalCode,
 )
 from sibcase.models import Role, User
+from sibcase.money import round_cents
 
 DEMO_PASSWORD = "sibcase-demo-2026"
 # The demo logins' second factor: one published TOTP secret for all of them (demo mode only, like the password).
@@ -280,6 +285,7 @@ class Command(BaseCommand):
             users = self._users(reference)
         created = self._families(reference, users)
         self._statements(reference, users)
+        self._investors(users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new families)."))
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for user in User.objects.filter(username__startswith="demo-").order_by("username"):
@@ -327,6 +333,38 @@ class Command(BaseCommand):
                         to_status=StatementStatus.PAID,
                         paid_on=datetime.date(year + 1, 3, 31),
                         payment_reference=f"DEMO-{programme.pk}-{year}",
+                    )
+
+    def _investors(self, users: dict) -> None:
+        """Three fictional investors, their commitments (the fund's €5 M), draw-downs and one distribution each.
+        An investor that exists already is left as it is (running the command twice changes nothing)."""
+        fund = Fund.objects.get(name="Lapset SIB -rahasto")
+        manager = users["demo-rahasto"]
+        investors = [
+            ("Demo-säätiö", InvestorCategory.FOUNDATION, "2500000.00"),
+            ("Demo-eläkevakuutus", InvestorCategory.COMMERCIAL, "1500000.00"),
+            ("Demo-vaikuttavuussijoittaja", InvestorCategory.IMPACT_INVESTOR, "1000000.00"),
+        ]
+        with transaction.atomic():
+            for name, category, committed in investors:
+                if Investor.objects.filter(name=name).exists():
+                    continue
+                investor = programme_services.investor_create(actor=manager, name=name, category=category)
+                committed = Decimal(committed)
+                flows = [
+                    (InvestorFlowKind.COMMITMENT, committed, datetime.date(2019, 9, 1)),
+                    (InvestorFlowKind.DRAWDOWN, committed * Decimal("0.40"), datetime.date(2019, 10, 1)),
+                    (InvestorFlowKind.DRAWDOWN, committed * Decimal("0.30"), datetime.date(2021, 1, 15)),
+                    (InvestorFlowKind.DISTRIBUTION, committed * Decimal("0.10"), datetime.date(2024, 6, 28)),
+                ]
+                for kind, amount, day in flows:
+                    programme_services.investor_flow_record(
+                        actor=manager,
+                        fund=fund,
+                        investor=investor,
+                        kind=kind,
+                        amount=round_cents(amount),
+                        occurred_on=day,
                     )
 
     # Reference data --------------------------------------------------------------------------------------------
