@@ -1,10 +1,12 @@
 """Base viewsets of the REST API. Apart from sibcase.api because DRF imports that module (pagination, exception
 handler) while its own viewsets are still loading."""
 
+from django.http import Http404
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from .api import AccessLoggedReads, HasRole, IdempotentPosts
+from .audit import access_refused_record
 
 
 class PersonalRecordViewSet(
@@ -19,6 +21,28 @@ class PersonalRecordViewSet(
     every POST (create and actions) idempotent under an `Idempotency-Key` header."""
 
     permission_classes = [HasRole]
+
+    def get_object(self):
+        """A record the user may not see answers 404 like a missing one, and the attempt is logged as refused."""
+        try:
+            return super().get_object()
+        except Http404:
+            lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")
+            access_refused_record(
+                user=self.request.user,
+                target=f"{self.get_queryset().model._meta.label_lower}:{lookup}",
+                path=self.request.path,
+            )
+            raise
+
+    def permission_denied(self, request, message=None, code=None):
+        """A role without personal data asking for one person's record: a refused attempt, logged."""
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        if request.user.is_authenticated and lookup is not None:
+            access_refused_record(
+                user=request.user, target=f"{self.queryset.model._meta.label_lower}:{lookup}", path=request.path
+            )
+        super().permission_denied(request, message=message, code=code)
 
     def validated_input(self, input_class: type[serializers.Serializer]) -> dict:
         """The request body checked by a write serializer (with the request in its context), or a 400."""
