@@ -32,7 +32,7 @@ MAX_QUERIES = 10
 # cannot grow unnoticed (README, Performance): the family page's sections each read their own table, the family
 # list adds the programme filter's choices to its page, the statement page compares the frozen cohort with today's,
 # the home page reads the assigned caseload (families, enrollments, children, assignments, count), the tasks and the
-# recent records.
+# recent records, the programme page adds the eligibility rules' history.
 # The same at both data sizes (no N+1), measured after the case-work, break-glass and second-factor merges.
 CEILINGS = {
     "families:detail": 39,
@@ -40,6 +40,7 @@ CEILINGS = {
     "payments:statement_detail": 13,
     "home": 14,
     "fund:programme": 11,
+    "programs:detail": 12,
 }
 WORKER = "demo-sosiaalityo-helsinki"
 COORDINATOR = "demo-koordinaattori"
