@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -306,21 +307,27 @@ def cohort_children(*, programme: Programme, last_day: datetime.date) -> QuerySe
 
 
 def _cohort_observation_rows(
-    *, programme: Programme, period_start: datetime.date, last_day: datetime.date
+    *,
+    programme: Programme,
+    period_start: datetime.date,
+    last_day: datetime.date,
+    metric_ids: list[int] | None = None,
 ) -> QuerySet[OutcomeObservation]:
     """Cost-bearing observations of the cohort starting in the period (and not before the child's participation
-    began)."""
+    began). `metric_ids`, the programme's cost-bearing metrics when the caller has already read them, replaces the
+    join to the metric table: `metric_id IN (...)` with the period lets PostgreSQL read only the period's rows
+    through the (metric, period_start) index instead of filtering the whole table."""
     begun_by_then = Enrollment.objects.ever_active().filter(
         programme=programme, children=OuterRef("child_id"), activated_on__lte=OuterRef("period_start")
     )
+    metrics = (
+        Q(metric__programme=programme, metric__is_cost_bearing=True)
+        if metric_ids is None
+        else Q(metric_id__in=metric_ids)
+    )
     return (
         OutcomeObservation.objects.current()
-        .filter(
-            metric__programme=programme,
-            metric__is_cost_bearing=True,
-            period_start__gte=period_start,
-            period_start__lte=last_day,
-        )
+        .filter(metrics, period_start__gte=period_start, period_start__lte=last_day)
         .filter(Exists(begun_by_then))
     )
 
@@ -341,15 +348,33 @@ def cohort_observations(
     )
 
 
-def unit_cost_from_expression(costs: list[MetricUnitCost]) -> Case:
-    """`unit_cost_from` without a subquery per observation: the unit-cost versions (a handful per metric, read
-    once) become one CASE over (metric, start date), the latest `valid_from` ≤ the observation's start winning;
-    NULL when no version is valid yet, as with the subquery in `cohort_observations`."""
+def unit_cost_from_expression(versions: Iterable[tuple[int, datetime.date]]) -> Case:
+    """`unit_cost_from` without a subquery per observation: the unit-cost versions (metric id, valid from; a
+    handful per metric, read once) become one CASE over (metric, start date), the latest `valid_from` ≤ the
+    observation's start winning; NULL when no version is valid yet, as with the subquery in `cohort_observations`."""
     whens = [
-        When(metric_id=cost.metric_id, period_start__gte=cost.valid_from, then=Value(cost.valid_from))
-        for cost in sorted(costs, key=lambda c: (c.metric_id, c.valid_from), reverse=True)
+        When(metric_id=metric_id, period_start__gte=valid_from, then=Value(valid_from))
+        for metric_id, valid_from in sorted(versions, reverse=True)
     ]
     return Case(*whens, default=None, output_field=DateField())
+
+
+def cost_bearing_metrics(*, programme: Programme) -> tuple[dict[int, str], dict[tuple[int, datetime.date], Decimal]]:
+    """The programme's cost-bearing metrics (id → code) and every unit-cost version of them ((metric id, valid
+    from) → unit cost), in one query: a metric without any version is still listed (its observations are refused
+    as having no unit cost)."""
+    codes: dict[int, str] = {}
+    unit_costs: dict[tuple[int, datetime.date], Decimal] = {}
+    rows = (
+        OutcomeMetric.objects.filter(programme=programme, is_cost_bearing=True)
+        .values_list("pk", "code", "unit_costs__valid_from", "unit_costs__unit_cost")
+        .order_by()
+    )
+    for metric_id, code, valid_from, unit_cost in rows:
+        codes[metric_id] = code
+        if valid_from is not None:
+            unit_costs[(metric_id, valid_from)] = unit_cost
+    return codes, unit_costs
 
 
 def exposure_days_expression(*, period_start: datetime.date, last_day: datetime.date) -> ExpressionWrapper:
@@ -377,37 +402,33 @@ def period_figures(
     # Each child's span is inclusive of both ends: add one day per child.
     exposure_days = (exposure["days"].days + children) if children else 0
 
-    # Every unit-cost version of the programme's cost-bearing metrics (a few rows), then the lines in one
-    # set-based aggregate (no correlated lookup per observation: the hot spot at 1M children).
-    costs = {
-        (cost.metric_id, cost.valid_from): cost
-        for cost in MetricUnitCost.objects.select_related("metric").filter(
-            metric__programme=programme, metric__is_cost_bearing=True
-        )
-    }
+    # The cost-bearing metrics with every unit-cost version (a few rows), then the lines in one set-based
+    # aggregate (no correlated lookup per observation: the hot spot at 1M children). No metric, no query.
+    codes, unit_costs = cost_bearing_metrics(programme=programme)
     observations = (
-        _cohort_observation_rows(programme=programme, period_start=period_start, last_day=last_day)
-        .annotate(unit_cost_from=unit_cost_from_expression(list(costs.values())))
+        _cohort_observation_rows(
+            programme=programme, period_start=period_start, last_day=last_day, metric_ids=sorted(codes)
+        )
+        .annotate(unit_cost_from=unit_cost_from_expression(unit_costs))
         .values("metric_id", "unit_cost_from")
         .annotate(quantity=Sum("value"), observations=Count("id"))
         .order_by("metric_id", "unit_cost_from")
     )
     groups = list(observations)
-    if any(group["unit_cost_from"] is None for group in groups):
-        codes = OutcomeMetric.objects.filter(pk__in=[g["metric_id"] for g in groups if g["unit_cost_from"] is None])
+    missing = sorted({codes[g["metric_id"]] for g in groups if g["unit_cost_from"] is None})
+    if missing:
         raise DomainError(
             Problem(
                 "unit_cost_missing",
-                _("Mittarille %(codes)s ei ole yksikkökustannusta havainnon päivälle.")
-                % {"codes": ", ".join(m.code for m in codes)},
+                _("Mittarille %(codes)s ei ole yksikkökustannusta havainnon päivälle.") % {"codes": ", ".join(missing)},
             )
         )
     lines = [
         MetricLine(
             metric_id=group["metric_id"],
-            metric_code=costs[(group["metric_id"], group["unit_cost_from"])].metric.code,
+            metric_code=codes[group["metric_id"]],
             unit_cost_valid_from=group["unit_cost_from"],
-            unit_cost=costs[(group["metric_id"], group["unit_cost_from"])].unit_cost,
+            unit_cost=unit_costs[(group["metric_id"], group["unit_cost_from"])],
             observation_count=group["observations"],
             quantity=group["quantity"],
         )
