@@ -306,7 +306,8 @@ class PaymentStatement(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk and not self._state.adding:
-            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            # Unordered: the default ordering would join the programme and the municipality for one row.
+            stored = type(self).objects.filter(pk=self.pk).order_by().values_list("status", flat=True).first()
             # The one change an approved statement allows is being marked paid.
             if stored == StatementStatus.PAID or (
                 stored == StatementStatus.APPROVED and self.status != StatementStatus.PAID

@@ -555,6 +555,8 @@ def _adjustments(*, programme: Programme, earlier: list[PaymentStatement]) -> tu
 
 def adjustments_already_made(*, programme: Programme, statement_ids: list[int]) -> dict[int, Decimal]:
     """Σ adjustment lines per adjusted statement, in approved or paid statements."""
+    if not statement_ids:
+        return {}
     rows = (
         PaymentStatementLine.objects.filter(
             statement__programme=programme,

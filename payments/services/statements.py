@@ -133,14 +133,16 @@ def statement_summary(statement: PaymentStatement) -> dict:
         "calculated_at": statement.calculated_at.isoformat() if statement.calculated_at else None,
         "lines": [
             {
-                "kind": line.kind,
-                "description": line.description,
-                "unit_cost": str(line.unit_cost),
-                "quantity": str(line.quantity),
-                "observations": line.observation_count,
-                "amount": str(line.amount),
+                "kind": kind,
+                "description": description,
+                "unit_cost": str(unit_cost),
+                "quantity": str(quantity),
+                "observations": observations,
+                "amount": str(amount),
             }
-            for line in statement.lines.order_by("kind", "description", "unit_cost", "adjusts_id")
+            for kind, description, unit_cost, quantity, observations, amount in statement.lines.order_by(
+                "kind", "description", "unit_cost", "adjusts_id"
+            ).values_list("kind", "description", "unit_cost", "quantity", "observation_count", "amount")
         ],
     }
 
@@ -190,7 +192,8 @@ def statement_calculate(
         statement.calculated_at = timezone.now()
         statement.previous_figures = previous
         statement.save()
-        statement.lines.all().delete()
+        if existing is not None:  # a new statement has no lines to replace
+            statement.lines.all().delete()
         PaymentStatementLine.objects.bulk_create(
             [
                 PaymentStatementLine(

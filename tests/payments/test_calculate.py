@@ -10,7 +10,16 @@ from payments.services.statements import statement_calculate
 from sibcase.errors import DomainError
 from sibcase.models import Role
 
-from ..factories import ChildFactory, FamilyFactory, OutcomeObservationFactory, ProgrammeFactory, UserFactory
+from ..factories import (
+    ChildFactory,
+    FamilyFactory,
+    MetricUnitCostFactory,
+    OutcomeMetricFactory,
+    OutcomeObservationFactory,
+    PaymentTermsFactory,
+    ProgrammeFactory,
+    UserFactory,
+)
 from . import signing
 
 pytestmark = pytest.mark.django_db
@@ -239,8 +248,6 @@ def _cohort(programme, size):
 
 
 def test_query_count_does_not_grow_with_children(django_assert_num_queries):
-    from ..factories import MetricUnitCostFactory, OutcomeMetricFactory, PaymentTermsFactory
-
     counts = []
     for size in (10, 1000):
         programme = ProgrammeFactory()
@@ -280,3 +287,44 @@ def test_a_period_without_terms_in_force_is_refused(worked_example):
     with pytest.raises(DomainError) as error:
         _calculate(worked_example)
     assert error.value.codes == ["terms_missing"]
+
+
+# The payment job's queries, whatever the cohort's size and number of lines: the statement's lock, the approved
+# statements, the terms, the exposure, the metrics with their unit costs, the lines, writing the statement and its
+# lines, reading them back for the audit row, and the audit chain's lock, head and row (a recalculation also reads
+# the previous lines, re-checks the stored status and deletes the old lines; the savepoint is the job's own atomic
+# block inside the test's transaction).
+FIRST_CALCULATION_QUERIES = 14
+RECALCULATION_QUERIES = 17
+
+
+def _programme_with_lines(*, children: int, metrics: int):
+    """A programme whose 2024 statement has two lines per metric (a unit-cost version starts on 1 July)."""
+    programme = ProgrammeFactory()
+    PaymentTermsFactory(programme=programme)
+    cohort = _cohort(programme, children)
+    observations = []
+    for _ in range(metrics):
+        metric = OutcomeMetricFactory(programme=programme)
+        MetricUnitCostFactory(metric=metric, valid_from=D(2019, 1, 1), unit_cost=Decimal("300.00"))
+        MetricUnitCostFactory(metric=metric, valid_from=D(2024, 7, 1), unit_cost=Decimal("330.00"))
+        observations += [
+            OutcomeObservationFactory.build(metric=metric, child=child, period_start=day, period_end=day)
+            for child in cohort
+            for day in (D(2024, 3, 1), D(2024, 9, 1))
+        ]
+    OutcomeObservationFactory._meta.model.objects.bulk_create(observations)
+    return programme
+
+
+@pytest.mark.parametrize(("children", "metrics"), [(2, 1), (300, 4)])
+def test_the_payment_jobs_queries_have_a_ceiling_whatever_the_cohort_and_lines(
+    children, metrics, django_assert_max_num_queries
+):
+    programme = _programme_with_lines(children=children, metrics=metrics)
+    with django_assert_max_num_queries(FIRST_CALCULATION_QUERIES):
+        statement = statement_calculate(programme=programme, **YEAR_2024)
+    assert (statement.child_count, statement.lines.count()) == (children, 2 * metrics)
+    with django_assert_max_num_queries(RECALCULATION_QUERIES):
+        statement = statement_calculate(programme=programme, **YEAR_2024)
+    assert statement.lines.count() == 2 * metrics
