@@ -5,7 +5,9 @@
     .venv/bin/python bench/payment_job.py --database-url postgres://postgres@127.0.0.1:5432/sibcase_bench_10k
 
 "job" is `statement_calculate` for the 2024 annual statement of the benchmark programme (all of it: terms, cohort
-exposure, metric lines with versioned unit costs, writing the statement and its lines, the audit row). "reference"
+exposure, metric lines with versioned unit costs, writing the statement and its lines, the audit row, the commit).
+After the warm-up every timed round recalculates the draft in place, the heavier path (the previous lines are read
+for the diff and deleted); only the call is timed, the comparison below is not. "reference"
 is one SQL statement computing the same figures its own way: the cohort as MIN(activated_on) per child, the
 observations joined to it, and each observation's unit cost found by a *range join* against the unit-cost
 versions turned into [valid_from, next valid_from) ranges with LEAD(), instead of the job's per-observation lookup.
