@@ -194,9 +194,9 @@ def _seed(programme, metrics, service, args) -> str:
         _copy(
             raw,
             "families_family",
-            ["id", "reference", "postal_code", "district", "created_at", "municipality_id"],
+            ["id", "reference", "postal_code", "district", "service_language", "created_at", "municipality_id"],
             (
-                (family0 + i, f"B-{family0 + i:08d}", "00980", districts[i % 4], now, programme.municipality_id)
+                (family0 + i, f"B-{family0 + i:08d}", "00980", districts[i % 4], "fi", now, programme.municipality_id)
                 for i in range(n_families)
             ),
         )
@@ -231,9 +231,19 @@ def _seed(programme, metrics, service, args) -> str:
         _copy(
             raw,
             "families_guardian",
-            ["id", "first_names", "last_name", "identity_code", "birth_date", "employment_status", "family_id"],
+            [
+                "id",
+                "first_names",
+                "last_name",
+                "identity_code",
+                "birth_date",
+                "employment_status",
+                "phone",
+                "email",
+                "family_id",
+            ],
             (
-                (guardian0 + i, f"Huoltaja{i}", f"Suku{i % 5000}", code, birth, "unemployed", family0 + i)
+                (guardian0 + i, f"Huoltaja{i}", f"Suku{i % 5000}", code, birth, "unemployed", "", "", family0 + i)
                 for i, (birth, code) in enumerate(people(GUARDIANS_BORN_FROM, n_families))
             ),
         )
