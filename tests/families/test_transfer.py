@@ -3,9 +3,10 @@ moving with the family; audit and access-log rows; the receiving side's minimal 
 
 import datetime
 import re
+import threading
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -491,3 +492,58 @@ def test_the_cancel_page_cancels(client, transfer, social_worker, family):
     assert response.status_code == 302
     transfer.refresh_from_db()
     assert transfer.status == TransferStatus.CANCELLED
+
+
+# Races (real PostgreSQL row locks) -----------------------------------------------------------------------------
+
+
+def _race(attempts):
+    """Each attempt in its own thread and connection, released together: what the row locks leave."""
+    barrier = threading.Barrier(len(attempts))
+    outcomes: list[object] = [None] * len(attempts)
+
+    def run(index, attempt):
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = attempt()
+        except DomainError as exc:
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accept_and_cancel_at_once_leave_exactly_one_outcome(transfer, family, receiver, social_worker):
+    outcomes = _race(
+        [
+            lambda: transfer_accept(actor=receiver, transfer=transfer, responsible_worker=receiver),
+            lambda: transfer_cancel(actor=social_worker, transfer=transfer),
+        ]
+    )
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert len(refused) == 1 and refused[0].codes == ["transfer_not_open"]
+    transfer.refresh_from_db()
+    family.refresh_from_db()
+    moved = family.municipality_id == transfer.to_municipality_id
+    assert (transfer.status == TransferStatus.ACCEPTED) == moved
+    assert AuditEvent.objects.filter(event_type__in=["transfer.accepted", "transfer.cancelled"]).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_at_once_leave_one_open_transfer(family, social_worker, helsinki):
+    other = MunicipalityFactory(code="109", name_fi="Hämeenlinna", name_sv="Tavastehus")
+    outcomes = _race(
+        [
+            lambda: transfer_request(actor=social_worker, family=family, to_municipality=helsinki, note="A"),
+            lambda: transfer_request(actor=social_worker, family=family, to_municipality=other, note="B"),
+        ]
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["DomainError", "FamilyTransfer"]
+    assert FamilyTransfer.objects.filter(family=family, status=TransferStatus.REQUESTED).count() == 1
