@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from families.assignments import case_assign
 from families.models import (
+    BreakGlassGrant,
     CaseAssignment,
     ConsentScope,
     EnrollmentStatus,
@@ -130,6 +131,19 @@ def test_request_is_refused_for_a_role_without_casework(family, helsinki, munici
 
 
 def test_request_is_refused_for_another_municipalitys_worker(family, receiver, helsinki):
+    codes = _refused(call=transfer_request, actor=receiver, family=family, to_municipality=helsinki, note="x")
+    assert codes == ["transfer_request_not_allowed"]
+
+
+def test_a_break_glass_grant_does_not_let_another_municipality_request(family, receiver, helsinki):
+    BreakGlassGrant.objects.create(
+        user=receiver,
+        family=family,
+        reason="Kiireellinen selvitys",
+        granted_at=timezone.now(),
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    assert family_get_for_user(user=receiver, pk=family.pk) == family
     codes = _refused(call=transfer_request, actor=receiver, family=family, to_municipality=helsinki, note="x")
     assert codes == ["transfer_request_not_allowed"]
 
