@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sibcase.admin import PersonalDataAdmin
 
-from .models import Child, Consent, Enrollment, Family, Guardian, Referral
+from .models import Child, Consent, Enrollment, Family, FamilyTransfer, Guardian, Referral
 
 
 class MaskedIdentityCodeMixin:
@@ -80,4 +80,16 @@ class EnrollmentAdmin(PersonalDataAdmin):
     search_fields = ["family__reference"]
     date_hierarchy = "enrolled_on"
     list_select_related = ["family", "programme"]
+    raw_id_fields = ["family"]
+
+
+@admin.register(FamilyTransfer)
+class FamilyTransferAdmin(PersonalDataAdmin):
+    """Transfers are requested and decided on their pages (`families.transfers`), never here."""
+
+    list_display = ["family", "from_municipality", "to_municipality", "status", "requested_at", "decided_at"]
+    list_filter = ["status", "from_municipality", "to_municipality"]
+    search_fields = ["family__reference"]
+    date_hierarchy = "requested_at"
+    list_select_related = ["family", "from_municipality", "to_municipality"]
     raw_id_fields = ["family"]

@@ -322,3 +322,72 @@ class ReferralForKnownFamilyForm(OnceTokenForm):
 
 class ChildAddForm(OnceTokenForm, ChildForm):
     pass
+
+
+class MunicipalityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return str(obj)
+
+
+class TransferRequestForm(OnceTokenForm):
+    to_municipality = MunicipalityChoiceField(label=_("Uusi kotikunta"), queryset=None)
+    note = forms.CharField(
+        label=_("Siirron peruste"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Vastaanottava kunta näkee ennen hyväksyntää vain perhetunnuksen, lasten määrän, lähettävän kunnan ja "
+            "tämän tekstin. Älä kirjoita tähän henkilötunnuksia."
+        ),
+    )
+
+    def __init__(self, *args, municipalities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_municipality"].queryset = municipalities
+
+
+class TransferDecision:
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+class TransferDecisionForm(OnceTokenForm):
+    decision = forms.ChoiceField(
+        label=_("Ratkaisu"),
+        choices=[
+            (TransferDecision.ACCEPT, _("Hyväksy: perhe siirtyy kuntaamme")),
+            (TransferDecision.DECLINE, _("Hylkää: perhe jää lähettävän kunnan asiakkaaksi")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    responsible_worker = WorkerChoiceField(
+        label=_("Uusi vastuutyöntekijä"),
+        queryset=None,
+        required=False,
+        help_text=_("Tarvitaan, kun siirto hyväksytään."),
+    )
+    note = forms.CharField(
+        label=_("Perustelu tai muistiinpano"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Pakollinen, kun siirto hylätään."),
+    )
+
+    def __init__(self, *args, workers, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responsible_worker"].queryset = workers
+        if not self.is_bound and workers.filter(pk=actor.pk).exists():
+            self.initial["responsible_worker"] = actor.pk
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == TransferDecision.ACCEPT and not cleaned.get("responsible_worker"):
+            self.add_error("responsible_worker", _("Valitse uusi vastuutyöntekijä."))
+        return cleaned
+
+
+class TransferCancelForm(OnceTokenForm):
+    note = forms.CharField(
+        label=_("Perumisen syy"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -196,6 +196,8 @@ class ConsentScope(models.TextChoices):
     PARTICIPATION = "participation", _("Osallistuminen ohjelmaan")
     EVALUATION = "evaluation", _("Tietojen käyttö vaikuttavuuden arviointiin")
     PROVIDER_SHARING = "provider_sharing", _("Tietojen luovutus palveluntuottajalle")
+    # The family moves: its record may be handed to the new home municipality (families.transfers).
+    MUNICIPALITY_TRANSFER = "municipality_transfer", _("Tietojen luovutus uudelle kotikunnalle muutossa")
 
 
 class Consent(models.Model):
@@ -633,3 +635,108 @@ class CaseAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family}: {self.get_kind_display()}"
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", _("Odottaa vastaanottavan kunnan ratkaisua")
+    ACCEPTED = "accepted", _("Hyväksytty")
+    DECLINED = "declined", _("Hylätty")
+    CANCELLED = "cancelled", _("Peruttu")
+
+
+class FamilyTransfer(models.Model):
+    """Kuntasiirto: the family moves and its case moves to the new home municipality. Requested by the source
+    municipality, accepted or declined by the target's worker, or cancelled by the requester; only
+    families.transfers writes these rows. The row is kept whatever the outcome."""
+
+    family = models.ForeignKey(Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="transfers")
+    from_municipality = models.ForeignKey(
+        "programs.Municipality", verbose_name=_("lähettävä kunta"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_municipality = models.ForeignKey(
+        "programs.Municipality", verbose_name=_("vastaanottava kunta"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("tila"), max_length=16, choices=TransferStatus.choices, default=TransferStatus.REQUESTED
+    )
+    note = models.TextField(_("siirron peruste"))
+    requested_at = models.DateTimeField(_("pyydetty"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("pyytäjä"), on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("ratkaistu"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ratkaisija"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_note = models.TextField(_("ratkaisun perustelu"), blank=True)
+    responsible_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uusi vastuutyöntekijä"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(_("peruttu"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("perunut"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancel_note = models.TextField(_("perumisen syy"), blank=True)
+
+    class Meta:
+        verbose_name = _("kuntasiirto")
+        verbose_name_plural = _("kuntasiirrot")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family"], condition=Q(status="requested"), name="transfer_one_open_per_family"
+            ),
+            models.CheckConstraint(
+                condition=~Q(to_municipality=F("from_municipality")), name="transfer_to_another_municipality"
+            ),
+            models.CheckConstraint(condition=~Q(note=""), name="transfer_has_note"),
+            # Who and when for each step, and nothing of a step that did not happen.
+            models.CheckConstraint(
+                condition=(
+                    Q(status="requested", decided_at__isnull=True, decided_by__isnull=True, cancelled_at__isnull=True)
+                    | Q(
+                        status="accepted",
+                        decided_at__isnull=False,
+                        decided_by__isnull=False,
+                        responsible_worker__isnull=False,
+                        cancelled_at__isnull=True,
+                    )
+                    | (
+                        Q(status="declined", decided_at__isnull=False, decided_by__isnull=False)
+                        & Q(cancelled_at__isnull=True)
+                        & ~Q(decision_note="")
+                    )
+                    | Q(
+                        status="cancelled",
+                        cancelled_at__isnull=False,
+                        cancelled_by__isnull=False,
+                        decided_at__isnull=True,
+                    )
+                ),
+                name="transfer_steps_match_status",
+            ),
+            # The receiving side decides: never the person who asked.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="transfer_not_decided_by_requester",
+            ),
+        ]
+        indexes = [models.Index(fields=["to_municipality", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.family}: {self.from_municipality} → {self.to_municipality} ({self.get_status_display()})"

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Now
 from django.http import Http404
 from django.utils import timezone
@@ -33,8 +33,10 @@ from .models import (
     Enrollment,
     EnrollmentStatus,
     Family,
+    FamilyTransfer,
     Guardian,
     Referral,
+    TransferStatus,
 )
 
 
@@ -471,6 +473,42 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                         assignment.end_note,
                     )
                 )
+        transfers = FamilyTransfer.objects.filter(family=family).select_related(
+            "from_municipality", "to_municipality", "requested_by", "decided_by", "cancelled_by"
+        )
+        for transfer in transfers:
+            route = f"{transfer.from_municipality} → {transfer.to_municipality}"
+            events.append(
+                TimelineEvent(
+                    timezone.localdate(transfer.requested_at),
+                    "transfer",
+                    _("Kuntasiirtoa pyydettiin: %(route)s") % {"route": route},
+                    f"{transfer.note} ({_worker_name(transfer.requested_by)})",
+                )
+            )
+            if transfer.decided_at:
+                title = (
+                    _("Kuntasiirto hyväksyttiin: %(route)s")
+                    if transfer.status == TransferStatus.ACCEPTED
+                    else _("Kuntasiirtoa ei hyväksytty: %(route)s")
+                )
+                events.append(
+                    TimelineEvent(
+                        timezone.localdate(transfer.decided_at),
+                        "transfer_decided",
+                        title % {"route": route},
+                        " ".join(filter(None, [transfer.decision_note, f"({_worker_name(transfer.decided_by)})"])),
+                    )
+                )
+            if transfer.cancelled_at:
+                events.append(
+                    TimelineEvent(
+                        timezone.localdate(transfer.cancelled_at),
+                        "transfer_cancelled",
+                        _("Kuntasiirtopyyntö peruttiin: %(route)s") % {"route": route},
+                        " ".join(filter(None, [transfer.cancel_note, f"({_worker_name(transfer.cancelled_by)})"])),
+                    )
+                )
         for enrollment in Enrollment.objects.filter(family=family).select_related("programme"):
             events.append(
                 TimelineEvent(
@@ -627,4 +665,101 @@ def family_observations(*, family: Family) -> list[OutcomeObservation]:
         OutcomeObservation.objects.filter(child__family=family)
         .select_related("metric", "child")
         .order_by("-period_start", "-id")
+    )
+
+
+# Transfers to another municipality (kuntasiirto; writes in families.transfers) ---------------------------------
+
+
+def transfer_consent_valid(*, family_id: int, on_date: datetime.date) -> bool:
+    """A guardian's consent to hand the record to the new home municipality is valid on the day (any programme of
+    the family: the consent is about the family's data, not a programme's service)."""
+    return (
+        Consent.objects.filter(family_id=family_id, scope=ConsentScope.MUNICIPALITY_TRANSFER, given_on__lte=on_date)
+        .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on_date))
+        .exists()
+    )
+
+
+def transfer_deciding_municipality_ids(user: User) -> QuerySet | list[int]:
+    """The municipalities whose incoming transfers the user decides: a social worker's own, a coordinator's
+    programmes' municipalities. Admins and other roles decide none (the receiving municipality decides)."""
+    if not user.is_authenticated:
+        return []
+    if user.role == Role.SOCIAL_WORKER and user.municipality_id:
+        return [user.municipality_id]
+    if user.role == Role.COORDINATOR:
+        return user.programmes.values_list("municipality_id", flat=True)
+    return []
+
+
+def transfers_incoming_for(*, user: User) -> QuerySet[FamilyTransfer]:
+    """Open transfers to the user's municipality, with only what is needed to decide: the family reference, the
+    number of children, the sending municipality, the requester and the note. Never the record itself."""
+    return (
+        FamilyTransfer.objects.filter(
+            status=TransferStatus.REQUESTED, to_municipality_id__in=transfer_deciding_municipality_ids(user)
+        )
+        .exclude(requested_by=user)
+        .select_related("family", "from_municipality", "to_municipality", "requested_by")
+        .annotate(child_count=Count("family__children"))
+        .order_by("requested_at", "id")
+    )
+
+
+def transfers_incoming_count(*, user: User) -> int:
+    """How many transfer requests wait for the user's municipality's answer (the home page's link says it)."""
+    return (
+        FamilyTransfer.objects.filter(
+            status=TransferStatus.REQUESTED, to_municipality_id__in=transfer_deciding_municipality_ids(user)
+        )
+        .exclude(requested_by=user)
+        .count()
+    )
+
+
+def transfers_outgoing_for(*, user: User) -> QuerySet[FamilyTransfer]:
+    """Open transfers of families the user may see (the sending side's view of what waits for an answer)."""
+    return (
+        FamilyTransfer.objects.filter(status=TransferStatus.REQUESTED, family__in=families_visible_to(user))
+        .select_related("family", "from_municipality", "to_municipality", "requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+def transfer_get_incoming(*, user: User, pk: int) -> FamilyTransfer:
+    """An open transfer the user may decide, or 404."""
+    try:
+        return transfers_incoming_for(user=user).get(pk=pk)
+    except (FamilyTransfer.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def transfer_get_outgoing(*, user: User, pk: int) -> FamilyTransfer:
+    """An open transfer of a family the user may see (the sending side), or 404."""
+    try:
+        return transfers_outgoing_for(user=user).get(pk=pk)
+    except (FamilyTransfer.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def family_open_transfer(*, family: Family) -> FamilyTransfer | None:
+    return (
+        FamilyTransfer.objects.filter(family=family, status=TransferStatus.REQUESTED)
+        .select_related("to_municipality", "requested_by")
+        .first()
+    )
+
+
+def transfer_enrollments_to_end(*, family: Family) -> list[Enrollment]:
+    """Open enrollments in the family's present municipality's programmes: they end when a transfer is accepted
+    (the programmes are municipal; the new municipality enrolls the family in its own if it wants)."""
+    return list(
+        Enrollment.objects.filter(
+            family=family,
+            status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED],
+            programme__municipality_id=family.municipality_id,
+        )
+        .select_related("programme")
+        .order_by("enrolled_on", "id")
     )

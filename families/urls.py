@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import transfer_views, views
 from .privacy_views import break_glass as views_break_glass
 
 app_name = "families"
@@ -17,6 +17,10 @@ urlpatterns = [
     path("<int:pk>/handover/", views.case_handover, name="case_handover"),
     path("<int:pk>/deputies/new/", views.deputy_add, name="deputy_add"),
     path("assignments/<int:pk>/end/", views.assignment_end, name="assignment_end"),
+    path("<int:pk>/transfer/", transfer_views.transfer_request, name="transfer_request"),
+    path("transfers/", transfer_views.transfer_inbox, name="transfer_inbox"),
+    path("transfers/<int:pk>/", transfer_views.transfer_decide, name="transfer_decide"),
+    path("transfers/<int:pk>/cancel/", transfer_views.transfer_cancel, name="transfer_cancel"),
     path("<int:pk>/referrals/new/", views.family_referral_create, name="family_referral_create"),
     path("<int:pk>/children/new/", views.child_add, name="child_add"),
     path("<int:pk>/notes/new/", views.case_note_create, name="case_note_create"),

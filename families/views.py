@@ -62,6 +62,7 @@ from .selectors import (
     family_assignments,
     family_get_for_user,
     family_observations,
+    family_open_transfer,
     family_search,
     family_timeline,
     identity_code_lookup,
@@ -170,6 +171,7 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # A withdrawn participation consent: the page offers the exit of the enrollments it covered.
         "exit_prompts": [] if is_provider else enrollments_to_offer_exit(family=family, on_date=timezone.localdate()),
         "break_glass": _basis(request, family, None),
+        "open_transfer": None if is_provider else family_open_transfer(family=family),
         "assignments": [] if is_provider else [a for a in family_assignments(family=family) if a.ended_at is None],
         "observations": [] if is_provider else family_observations(family=family),
         "notes": [] if is_provider else list(family.notes.select_related("created_by")),

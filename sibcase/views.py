@@ -7,7 +7,7 @@ from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from families.forms import CaseloadFilterForm
-from families.selectors import caseload_for_worker, tasks_due_for_worker
+from families.selectors import caseload_for_worker, tasks_due_for_worker, transfers_incoming_count
 from payments.fund_reports.views import fund_manager_home_context
 from payments.models import StatementStatus
 from payments.selectors import statements_for_user
@@ -35,6 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["caseload_total"] = caseload.total
         context["caseload_form"] = form
         context["tasks"] = tasks_due_for_worker(user=request.user)
+        context["incoming_transfers"] = transfers_incoming_count(user=request.user)
         if request.user.role == Role.COORDINATOR:
             # The approval inbox: statements checked by an evaluator and waiting for the coordinator's approval.
             context["inbox_statements"] = list(

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 
-from families.models import Child, Consent, Enrollment, EnrollmentStatus, Family, Guardian
-from families.selectors import families_visible_to
+from families.models import (
+    Child,
+    Consent,
+    ConsentScope,
+    Enrollment,
+    EnrollmentStatus,
+    Family,
+    FamilyTransfer,
+    Guardian,
+    TransferStatus,
+)
+from families.selectors import families_visible_to, transfers_incoming_for, transfers_outgoing_for
+from families.services import consent_give
+from families.transfers import transfer_request
 from payments.models import PaymentRun, PaymentStatement
-from programs.models import EligibilityRule, Programme
+from programs.models import EligibilityRule, Municipality, Programme
 from sibcase.models import User
 
 
@@ -30,6 +43,9 @@ def page_urls(user: User) -> dict[str, list[str]]:
     rules = list(EligibilityRule.objects.order_by("pk").values_list("programme_id", "pk")[:2])
     statements = _first(PaymentStatement.objects, 3)
     runs = _first(PaymentRun.objects, 2)
+    open_transfers = FamilyTransfer.objects.filter(status=TransferStatus.REQUESTED)
+    incoming = _first(transfers_incoming_for(user=user), 1) or _first(open_transfers, 1)
+    outgoing = _first(transfers_outgoing_for(user=user), 1) or _first(open_transfers, 1)
 
     def each(name, ids, **extra):
         return [reverse(name, kwargs={"pk": pk, **extra}) for pk in ids]
@@ -45,6 +61,10 @@ def page_urls(user: User) -> dict[str, list[str]]:
         "families:consent_withdraw": each("families:consent_withdraw", consents),
         "families:enrollment_exit": each("families:enrollment_exit", enrollments),
         "families:enrollment_activate": each("families:enrollment_activate", enrollments),
+        "families:transfer_request": each("families:transfer_request", families[:1]),
+        "families:transfer_inbox": [reverse("families:transfer_inbox")],
+        "families:transfer_decide": each("families:transfer_decide", incoming),
+        "families:transfer_cancel": each("families:transfer_cancel", outgoing),
         "families:person_detail": each("families:person_detail", children, kind="child")
         + each("families:person_detail", guardians, kind="guardian"),
         "outcomes:assessment_create": each("outcomes:assessment_create", families),
@@ -71,3 +91,24 @@ def page_urls(user: User) -> dict[str, list[str]]:
         "fund:investors": [reverse("fund:investors")],
         "fund:programme": each("fund:programme", programmes),
     }
+
+
+def open_demo_transfer() -> FamilyTransfer:
+    """An open transfer in the demo data (a Vantaa family moving to Helsinki, with the guardian's consent), so the
+    pages of both sides have something to show: Vantaa's cancel page, Helsinki's inbox and decision page."""
+    worker = User.objects.get(username="demo-sosiaalityo-vantaa")
+    family = Family.objects.filter(municipality=worker.municipality).order_by("pk").first()
+    guardian = family.guardians.order_by("pk").first()
+    consent_give(
+        actor=worker,
+        guardian=guardian,
+        programme=family.referrals.order_by("pk").first().programme,
+        scope=ConsentScope.MUNICIPALITY_TRANSFER,
+        given_on=timezone.localdate(),
+    )
+    return transfer_request(
+        actor=worker,
+        family=family,
+        to_municipality=Municipality.objects.get(code="091"),
+        note="Perhe muuttaa Helsinkiin kuun lopussa; uusi osoite on kirjattu väestötietoihin.",
+    )

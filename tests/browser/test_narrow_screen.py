@@ -16,7 +16,7 @@ from programs.models import Programme
 from sibcase.management.commands.seed_demo import DEMO_PASSWORD
 from sibcase.models import User
 
-from ..pages import page_urls
+from ..pages import open_demo_transfer, page_urls
 from .conftest import AXE, SCREENSHOTS, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,6 +64,8 @@ def _problems(page, name: str) -> list[str]:
 @pytest.fixture
 def demo():
     call_command("seed_demo", verbosity=0)
+    # An open transfer Vantaa → Helsinki: Vantaa's cancel page and the coordinator's (Helsinki's) decision page.
+    open_demo_transfer()
     # A calculation run, so its page is visited too (the seed calculates its statements directly).
     start, end = quarter_of(timezone.localdate())
     run_request(

@@ -30,7 +30,7 @@ def test_admin_lists_mask_identity_codes(client, admin_user):
 
 
 def _read_only_models():
-    from families.models import Child, Consent, Enrollment, Family, Guardian, Referral
+    from families.models import Child, Consent, Enrollment, Family, FamilyTransfer, Guardian, Referral
     from outcomes.models import (
         MetricUnitCost,
         OutcomeObservation,
@@ -47,6 +47,7 @@ def _read_only_models():
         Referral,
         Consent,
         Enrollment,
+        FamilyTransfer,
         ServiceNeedsAssessment,
         ServiceEpisode,
         ServiceVisit,

@@ -28,7 +28,7 @@ from sibcase.errors import DomainError
 from sibcase.models import User
 
 from ..demo_data import demo_data  # noqa: F401 - the module-wide seeded demo data
-from ..pages import page_urls
+from ..pages import open_demo_transfer, page_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +63,9 @@ EMPTY_POSTS = {
     "families:consent_withdraw",
     "families:enrollment_create",
     "families:enrollment_exit",
+    "families:transfer_request",
+    "families:transfer_decide",
+    "families:transfer_cancel",
     "outcomes:assessment_create",
     "outcomes:episode_create",
     "outcomes:observation_create",
@@ -209,6 +212,8 @@ def demo(demo_data, settings):  # noqa: F811 - the demo data, seeded once for th
             children=list(family.children.all()),
             referral=None,
         )
+    # An open transfer Vantaa → Helsinki, so both sides' transfer pages have a row.
+    open_demo_transfer()
     # A calculation run requested from the page (the seed calculates its statements directly).
     start, end = quarter_of(timezone.localdate())
     run_request(

@@ -7,8 +7,9 @@ from django.urls import URLPattern, get_resolver, reverse
 
 from families.assignments import case_assign
 from families.casetasks import tasks_sync
-from families.models import CaseTask
+from families.models import CaseTask, ConsentScope
 from families.records import attachment_add
+from families.transfers import transfer_request
 from sibcase.models import AccessAction, AccessLogEntry, Role
 
 from ..factories import (
@@ -55,6 +56,12 @@ def target():
     tasks_sync(family=family)
     task = CaseTask.objects.filter(family=family).first()
     observation = OutcomeObservationFactory(child=child, metric__programme=enrollment.programme)
+    # An open transfer to another municipality: its cancel page is the sending side's, its decision page the
+    # receiving side's.
+    ConsentFactory(guardian=guardian, programme=enrollment.programme, scope=ConsentScope.MUNICIPALITY_TRANSFER)
+    transfer = transfer_request(
+        actor=deputy.worker, family=family, to_municipality=MunicipalityFactory(), note="Muutto"
+    )
     return {
         "family": family,
         "child": child,
@@ -65,6 +72,7 @@ def target():
         "attachment": attachment,
         "task": task,
         "observation": observation,
+        "transfer": transfer,
     }
 
 
@@ -83,6 +91,8 @@ def _urls(name, target):
         "families:task_done": "task",
         "outcomes:observation_correct": "observation",
         "outcomes:observation_void": "observation",
+        "families:transfer_decide": "transfer",
+        "families:transfer_cancel": "transfer",
     }.get(name, "family")
     return [reverse(name, kwargs={"pk": target[obj].pk})]
 
@@ -113,7 +123,11 @@ def test_fund_manager_gets_403_or_404(client, target, name):
 
 @pytest.mark.parametrize("name", list(_id_patterns()))
 def test_own_municipality_social_worker_is_let_in(client, target, name):
-    client.force_login(UserFactory(role=Role.SOCIAL_WORKER, municipality=target["family"].municipality))
+    # A transfer is decided by the receiving municipality: its worker is the one let in there.
+    municipality = (
+        target["transfer"].to_municipality if name == "families:transfer_decide" else target["family"].municipality
+    )
+    client.force_login(UserFactory(role=Role.SOCIAL_WORKER, municipality=municipality))
     for url in _urls(name, target):
         if name == "families:task_done":  # POST only: marks the task done and returns home
             assert client.post(url).status_code == 302, url
