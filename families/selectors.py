@@ -21,6 +21,7 @@ from sibcase.audit import access_log_record
 from sibcase.errors import DomainError, Problem
 from sibcase.models import AccessAction, Role, User
 
+from .family_page import FamilyRecords, eligibility_inputs, family_records
 from .identity import normalize_identity_code
 from .models import (
     AssignmentRole,
@@ -340,18 +341,13 @@ def _shown(model, name: str, value) -> str:
     return str(value) if value not in (None, "") else "–"
 
 
-def _correction_events(family: Family) -> list[TimelineEvent]:
-    """Corrections of the family and its people from their history (one query per model): each shows the old and
-    new value of every changed field, who corrected and why."""
+def _correction_events(history: dict[type, list]) -> list[TimelineEvent]:
+    """Corrections of the family and its people from their history rows (read with the family's records): each
+    shows the old and new value of every changed field, who corrected and why."""
     events = []
-    histories = [
-        (Family, Family.history.filter(id=family.pk)),
-        (Child, Child.history.filter(family_id=family.pk)),
-        (Guardian, Guardian.history.filter(family_id=family.pk)),
-    ]
-    for model, rows in histories:
+    for model, rows in history.items():
         previous: dict[int, object] = {}
-        for row in rows.select_related("history_user").order_by("id", "history_date", "history_id"):
+        for row in rows:
             before = previous.get(row.id)
             previous[row.id] = row
             if before is None or row.history_type != "~":
@@ -395,21 +391,19 @@ class TimelineEvent:
     detail: str = ""
 
 
-def family_timeline(*, family: Family, provider_id: int | None = None) -> list[TimelineEvent]:
-    """Everything that happened to a family, newest first, in one query per kind of record.
+def family_timeline(
+    *, family: Family, provider_id: int | None = None, records: FamilyRecords | None = None
+) -> list[TimelineEvent]:
+    """Everything that happened to a family, newest first, from its records (read in one query when not given).
 
     `provider_id` narrows the view to what a service provider's worker may see: their own episodes and visits.
     """
-    from outcomes.models import OutcomeObservation, ServiceEpisode, ServiceNeedsAssessment, ServiceVisit
-
+    if records is None:
+        records = family_records(family=family, provider_id=provider_id)
     events: list[TimelineEvent] = []
-    episodes = ServiceEpisode.objects.filter(family=family).select_related("service", "child")
-    visits = ServiceVisit.objects.filter(episode__family=family).select_related("episode__service")
-    if provider_id is not None:
-        episodes = episodes.filter(provider_id=provider_id)
-        visits = visits.filter(episode__provider_id=provider_id)
-    else:
-        for referral in Referral.objects.filter(family=family).select_related("programme"):
+    episodes, visits = records.episodes, records.visits
+    if provider_id is None:
+        for referral in records.referrals:
             events.append(
                 TimelineEvent(
                     referral.referred_on,
@@ -418,7 +412,7 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                     f"{referral.get_source_display()} – {referral.reason}",
                 )
             )
-        for consent in Consent.objects.filter(family=family).select_related("guardian", "programme"):
+        for consent in records.consents:
             events.append(
                 TimelineEvent(
                     consent.given_on,
@@ -436,11 +430,11 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                         f"{consent.guardian} – {consent.programme}",
                     )
                 )
-        for assessment in ServiceNeedsAssessment.objects.filter(family=family).select_related("child"):
+        for assessment in records.assessments:
             events.append(
                 TimelineEvent(assessment.started_on, "assessment", _("Palvelutarpeen arvio"), assessment.summary)
             )
-        for observation in OutcomeObservation.objects.filter(child__family=family).select_related("metric", "child"):
+        for observation in records.observations:
             events.append(
                 TimelineEvent(
                     observation.period_start,
@@ -449,9 +443,8 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                     f"{observation.child.first_names}: {observation.value} ({observation.period_start}–{observation.period_end})",
                 )
             )
-    if provider_id is None:
-        events.extend(_correction_events(family))
-        for assignment in CaseAssignment.objects.filter(family=family).select_related("worker"):
+        events.extend(_correction_events(records.history))
+        for assignment in records.assignments:
             events.append(
                 TimelineEvent(
                     timezone.localdate(assignment.started_at),
@@ -471,7 +464,7 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                         assignment.end_note,
                     )
                 )
-        for enrollment in Enrollment.objects.filter(family=family).select_related("programme"):
+        for enrollment in records.enrollments:
             events.append(
                 TimelineEvent(
                     enrollment.enrolled_on,
@@ -518,10 +511,35 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
     return sorted(events, key=lambda event: event.day, reverse=True)
 
 
-def eligibility_for_family(*, family: Family, programmes: QuerySet) -> list[dict]:
-    """The eligibility verdict of each programme the family is referred to: the one place pages ask for it."""
-    from programs.services import eligibility_evaluate
+def eligibility_for_family(*, family: Family, programmes: QuerySet, records: FamilyRecords | None = None) -> list[dict]:
+    """The eligibility verdict of each programme the family is referred to: the one place pages ask for it. With
+    the family's `records` already read, the programmes' rules, areas and places taken are read in one query."""
+    from programs.services import eligibility_evaluate, eligibility_evaluate_loaded
 
+    if records is not None:
+        latest: dict[int, Referral] = {}
+        for referral in records.referrals:  # newest first
+            latest.setdefault(referral.programme_id, referral)
+        verdicts = []
+        for inputs in eligibility_inputs(programmes=programmes, programme_ids=set(latest)):
+            referral = latest[inputs.programme.pk]
+            verdicts.append(
+                {
+                    "programme": inputs.programme,
+                    "result": eligibility_evaluate_loaded(
+                        programme=inputs.programme,
+                        family=family,
+                        children=records.children,
+                        rules=inputs.rules,
+                        codes=inputs.codes,
+                        latest_referral=referral,
+                        active=inputs.active,
+                        on_date=referral.referred_on,
+                    ),
+                }
+            )
+        order = list(latest)
+        return sorted(verdicts, key=lambda item: order.index(item["programme"].pk))
     referrals = Referral.objects.filter(family=family, programme__in=programmes).select_related("programme")
     seen: dict[int, dict] = {}
     for referral in referrals:

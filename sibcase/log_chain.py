@@ -85,6 +85,7 @@ def insert_chained(model: type[models.Model], objs: Sequence[models.Model], usin
         params.extend([canonical(chained_values(obj, chained)), *values])
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in fields)
+    # Identifiers come from the model, every value is a parameter.
     sql = f"""
         WITH RECURSIVE new_rows(n, canon, {columns}) AS (VALUES {", ".join(rows_sql)}),
         chain(n, hash) AS (
@@ -98,7 +99,7 @@ def insert_chained(model: type[models.Model], objs: Sequence[models.Model], usin
         FROM new_rows r JOIN chain c ON c.n = r.n JOIN chain p ON p.n = r.n - 1
         ORDER BY r.n
         RETURNING {qn(meta.pk.column)}, prev_hash, row_hash
-    """
+    """  # noqa: S608
     params.extend([meta.db_table, CHAIN_LOCK_KEY])
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
