@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Now
 from django.http import Http404
 from django.utils import timezone
@@ -17,8 +17,10 @@ from rest_framework.throttling import UserRateThrottle
 
 from outcomes.models import OutcomeObservation
 from payments.models import PaymentStatement, StatementCohortEntry, StatementObservation, StatementStatus
+from programs.models import Programme
 from sibcase.audit import access_log_record
 from sibcase.errors import DomainError, Problem
+from sibcase.jsonrows import Shape, instances, prefetched, rows
 from sibcase.models import AccessAction, Role, User
 
 from .family_page import FamilyRecords, eligibility_inputs, family_records
@@ -254,6 +256,7 @@ def identity_code_lookup(*, request, identity_codes: Iterable[str]) -> IdentityC
 
 
 CASELOAD_LIMIT = 50
+CASELOAD_ENROLLMENT = Shape(Enrollment, related={"programme": Shape(Programme)})
 
 
 @dataclass(frozen=True)
@@ -306,24 +309,27 @@ def caseload_for_worker(
                 .values("enrolled_on")[:1]
             ),
         )
-        .prefetch_related(
-            Prefetch(
-                "enrollments",
-                queryset=Enrollment.objects.filter(status__in=open_statuses)
-                .select_related("programme")
-                .order_by("-enrolled_on"),
-                to_attr="open_enrollments",
+        # The rows each family shows as JSON arrays and the total by a window count: the caseload is one query.
+        .annotate(
+            open_enrollment_rows=rows(
+                Enrollment.objects.filter(family=OuterRef("pk"), status__in=open_statuses).order_by("-enrolled_on"),
+                CASELOAD_ENROLLMENT,
             ),
-            Prefetch("children", queryset=Child.objects.order_by("birth_date", "id")),
-            Prefetch(
-                "assignments",
-                queryset=CaseAssignment.objects.filter(worker=user, ended_at__isnull=True),
-                to_attr="my_assignments",
+            child_rows=rows(Child.objects.filter(family=OuterRef("pk")).order_by("birth_date", "id"), Shape(Child)),
+            my_assignment_rows=rows(
+                CaseAssignment.objects.filter(family=OuterRef("pk"), worker=user, ended_at__isnull=True),
+                Shape(CaseAssignment),
             ),
+            total=Window(Count("pk")),
         )
         .order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["enrolled"]))
     )
-    return Caseload(families=list(families[:limit]), total=families.count())
+    shown = list(families[:limit])
+    for family in shown:
+        family.open_enrollments = instances(CASELOAD_ENROLLMENT, family.open_enrollment_rows)
+        prefetched(family, "children", instances(Shape(Child), family.child_rows))
+        family.my_assignments = instances(Shape(CaseAssignment), family.my_assignment_rows)
+    return Caseload(families=shown, total=shown[0].total if shown else 0)
 
 
 # What a correction shows on the timeline, per model: the fields a worker may correct (families.corrections).
@@ -345,9 +351,9 @@ def _correction_events(history: dict[type, list]) -> list[TimelineEvent]:
     """Corrections of the family and its people from their history rows (read with the family's records): each
     shows the old and new value of every changed field, who corrected and why."""
     events = []
-    for model, rows in history.items():
+    for model, history_rows in history.items():
         previous: dict[int, object] = {}
-        for row in rows:
+        for row in history_rows:
             before = previous.get(row.id)
             previous[row.id] = row
             if before is None or row.history_type != "~":

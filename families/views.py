@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from sibcase.audit import access_log_record, access_log_record_many, logs_refusa
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error, form_status
 from sibcase.models import AccessAction, Role
+from sibcase.pagination import CappedCountPaginator
 from sibcase.permissions import (
     CASEWORK_ROLES,
     PERSONAL_DATA_ROLES,
@@ -115,7 +115,7 @@ def family_list(request: HttpRequest) -> HttpResponse:
         status=filters.get("status", ""),
         district=filters.get("district", ""),
     )
-    page = Paginator(families, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedCountPaginator(families, PAGE_SIZE).get_page(request.GET.get("page"))
     access_log_record_many(
         user=request.user,
         action=AccessAction.LIST,
