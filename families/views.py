@@ -61,6 +61,7 @@ from .selectors import (
     assignable_workers,
     eligibility_for_family,
     family_get_for_user,
+    family_rows_load,
     family_search,
     family_timeline,
     identity_code_lookup,
@@ -116,6 +117,7 @@ def family_list(request: HttpRequest) -> HttpResponse:
         district=filters.get("district", ""),
     )
     page = CappedCountPaginator(families, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = family_rows_load(page.object_list)
     access_log_record_many(
         user=request.user,
         action=AccessAction.LIST,

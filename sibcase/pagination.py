@@ -38,7 +38,8 @@ class CappedCountPaginator(Paginator):
     def _counted(self) -> int:
         rows = self.object_list
         if hasattr(rows, "order_by"):
-            rows = rows.order_by()  # the count needs no sort, and may stop at the cap in any order
+            # No sort (the count may stop at the cap in any order) and no selected annotations (the rows' JSON).
+            rows = rows.order_by().values("pk")
         rows = rows[: self.cap + 1]
         return rows.count() if hasattr(rows, "count") and not isinstance(rows, list) else len(rows)
 
