@@ -9,8 +9,10 @@ the referred programmes. Each table is read once and shared by the sections and 
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
 
 from outcomes.models import OutcomeMetric, OutcomeObservation, ServiceEpisode, ServiceNeedsAssessment, ServiceVisit
@@ -68,9 +70,48 @@ class FamilyRecords:
     history: dict[type, list] = field(default_factory=dict)
 
 
+# Stand-ins for the family and provider ids while the query is compiled once per process (see _compiled).
+_FAMILY_ID = -7_000_000_001
+_PROVIDER_ID = -7_000_000_002
+
+
 def family_records(*, family: Family, provider_id: int | None = None) -> FamilyRecords:
     """Everything the family page shows of `family`, in one query. `provider_id`: a service provider's worker sees
     the children, their own provider's episodes and visits, nothing else."""
+    shapes = _shapes(for_provider=provider_id is not None)
+    sql, params = _compiled(for_provider=provider_id is not None)
+    values = [family.pk if p == _FAMILY_ID else provider_id if p == _PROVIDER_ID else p for p in params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+        names = [column[0] for column in cursor.description]
+    data = dict(zip(names, row, strict=True)) if row else {}
+    loaded = {name: instances(shape, data.get(f"{name}_rows")) for name, (_queryset, shape) in shapes.items()}
+    records = FamilyRecords(
+        **{name: value for name, value in loaded.items() if not name.startswith("history_")},
+        history={model: loaded[f"history_{model.__name__.lower()}"] for model in (Family, Child, Guardian)}
+        if provider_id is None
+        else {},
+    )
+    _link(family, records)
+    return records
+
+
+@functools.cache
+def _compiled(*, for_provider: bool) -> tuple[str, tuple]:
+    """The page's query as SQL, built once per process: composing and compiling its few hundred expressions took
+    most of the page's CPU. The ids are parameters, swapped in per request."""
+    shapes = _shapes(for_provider=for_provider)
+    queryset = Family.objects.filter(pk=_FAMILY_ID).values(
+        **{f"{name}_rows": rows(queryset, shape) for name, (queryset, shape) in shapes.items()}
+    )
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(params)
+
+
+@functools.cache
+def _shapes(*, for_provider: bool) -> dict[str, tuple[QuerySet, Shape]]:
+    provider_id = _PROVIDER_ID if for_provider else None
     shapes: dict[str, tuple[QuerySet, Shape]] = {
         "children": (
             Child.objects.filter(family=OuterRef("pk")).order_by("birth_date", "id"),
@@ -146,20 +187,7 @@ def family_records(*, family: Family, provider_id: int | None = None) -> FamilyR
                 _history_shape(Guardian),
             ),
         }
-    data = (
-        Family.objects.filter(pk=family.pk)
-        .values(**{f"{name}_rows": rows(queryset, shape) for name, (queryset, shape) in shapes.items()})
-        .get()
-    )
-    loaded = {name: instances(shape, data[f"{name}_rows"]) for name, (_queryset, shape) in shapes.items()}
-    records = FamilyRecords(
-        **{name: value for name, value in loaded.items() if not name.startswith("history_")},
-        history={model: loaded[f"history_{model.__name__.lower()}"] for model in (Family, Child, Guardian)}
-        if provider_id is None
-        else {},
-    )
-    _link(family, records)
-    return records
+    return shapes
 
 
 def _link(family: Family, records: FamilyRecords) -> None:
