@@ -14,6 +14,7 @@ from programs.selectors import programmes_for_user
 from sibcase.api_viewsets import PersonalRecordViewSet
 from sibcase.errors import DomainError, Problem
 from sibcase.models import Role
+from sibcase.pagination import CappedCountPagination
 from sibcase.permissions import CASEWORK_ROLES, visible_fields
 
 from . import services
@@ -148,6 +149,7 @@ class FamilyViewSet(PersonalRecordViewSet):
 
     roles = FAMILY_READERS
     write_roles = CASEWORK_ROLES
+    pagination_class = CappedCountPagination  # no full count of the municipality's rows (issue 14)
     queryset = Family.objects.none()  # for the schema; get_queryset scopes
     serializer_class = FamilySerializer
     filterset_class = FamilyFilter
@@ -206,6 +208,7 @@ class ReferralSerializer(serializers.ModelSerializer):
 
 class ReferralViewSet(PersonalRecordViewSet):
     roles = write_roles = CASEWORK_ROLES
+    pagination_class = CappedCountPagination  # no full count of the municipality's rows (issue 14)
     queryset = Referral.objects.none()
     serializer_class = ReferralSerializer
     filterset_fields = ["family", "programme", "status", "source"]
@@ -289,6 +292,7 @@ class EnrollmentViewSet(PersonalRecordViewSet):
     """Enrollments. Creating one goes through the same enrollment service as the web form (cutoffs, rules)."""
 
     roles = write_roles = CASEWORK_ROLES
+    pagination_class = CappedCountPagination  # no full count of the municipality's rows (issue 14)
     queryset = Enrollment.objects.none()
     serializer_class = EnrollmentSerializer
     filterset_fields = ["family", "programme", "status"]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Now
 from django.http import Http404
 from django.utils import timezone
@@ -17,10 +17,13 @@ from rest_framework.throttling import UserRateThrottle
 
 from outcomes.models import OutcomeObservation
 from payments.models import PaymentStatement, StatementCohortEntry, StatementObservation, StatementStatus
+from programs.models import Programme
 from sibcase.audit import access_log_record
 from sibcase.errors import DomainError, Problem
+from sibcase.jsonrows import Shape, instances, prefetched, rows
 from sibcase.models import AccessAction, Role, User
 
+from .family_page import FamilyRecords, eligibility_inputs, family_records
 from .identity import normalize_identity_code
 from .models import (
     AssignmentRole,
@@ -38,6 +41,9 @@ from .models import (
     Referral,
     TransferStatus,
 )
+
+# An enrollment as the lists show it: with its programme.
+CASELOAD_ENROLLMENT = Shape(Enrollment, related={"programme": Shape(Programme)})
 
 
 def families_visible_to(user: User) -> QuerySet[Family]:
@@ -174,11 +180,26 @@ def family_search(
         families = families.filter(Exists(enrollments))
     if district:
         families = families.filter(district__iexact=district.strip())
-    return families.order_by("reference").prefetch_related(
-        Prefetch("children", queryset=Child.objects.order_by("birth_date")),
-        Prefetch("guardians", queryset=Guardian.objects.order_by("last_name")),
-        Prefetch("enrollments", queryset=Enrollment.objects.select_related("programme").order_by("-enrolled_on")),
+    # What a row shows as JSON arrays of the same query (family_rows_load() turns them into the related sets).
+    return families.order_by("reference").annotate(
+        child_rows=rows(Child.objects.filter(family=OuterRef("pk")).order_by("birth_date", "id"), Shape(Child)),
+        guardian_rows=rows(
+            Guardian.objects.filter(family=OuterRef("pk")).order_by("last_name", "first_names", "id"), Shape(Guardian)
+        ),
+        enrollment_rows=rows(
+            Enrollment.objects.filter(family=OuterRef("pk")).order_by("-enrolled_on", "-id"), CASELOAD_ENROLLMENT
+        ),
     )
+
+
+def family_rows_load(families: Iterable[Family]) -> list[Family]:
+    """The page of `family_search` with each family's children, guardians and enrollments set as if prefetched."""
+    families = list(families)
+    for family in families:
+        prefetched(family, "children", instances(Shape(Child), family.child_rows))
+        prefetched(family, "guardians", instances(Shape(Guardian), family.guardian_rows))
+        prefetched(family, "enrollments", instances(CASELOAD_ENROLLMENT, family.enrollment_rows))
+    return families
 
 
 @dataclass(frozen=True)
@@ -307,24 +328,27 @@ def caseload_for_worker(
                 .values("enrolled_on")[:1]
             ),
         )
-        .prefetch_related(
-            Prefetch(
-                "enrollments",
-                queryset=Enrollment.objects.filter(status__in=open_statuses)
-                .select_related("programme")
-                .order_by("-enrolled_on"),
-                to_attr="open_enrollments",
+        # The rows each family shows as JSON arrays and the total by a window count: the caseload is one query.
+        .annotate(
+            open_enrollment_rows=rows(
+                Enrollment.objects.filter(family=OuterRef("pk"), status__in=open_statuses).order_by("-enrolled_on"),
+                CASELOAD_ENROLLMENT,
             ),
-            Prefetch("children", queryset=Child.objects.order_by("birth_date", "id")),
-            Prefetch(
-                "assignments",
-                queryset=CaseAssignment.objects.filter(worker=user, ended_at__isnull=True),
-                to_attr="my_assignments",
+            child_rows=rows(Child.objects.filter(family=OuterRef("pk")).order_by("birth_date", "id"), Shape(Child)),
+            my_assignment_rows=rows(
+                CaseAssignment.objects.filter(family=OuterRef("pk"), worker=user, ended_at__isnull=True),
+                Shape(CaseAssignment),
             ),
+            total=Window(Count("pk")),
         )
         .order_by(*CASELOAD_SORTS.get(sort, CASELOAD_SORTS["enrolled"]))
     )
-    return Caseload(families=list(families[:limit]), total=families.count())
+    shown = list(families[:limit])
+    for family in shown:
+        family.open_enrollments = instances(CASELOAD_ENROLLMENT, family.open_enrollment_rows)
+        prefetched(family, "children", instances(Shape(Child), family.child_rows))
+        family.my_assignments = instances(Shape(CaseAssignment), family.my_assignment_rows)
+    return Caseload(families=shown, total=shown[0].total if shown else 0)
 
 
 # What a correction shows on the timeline, per model: the fields a worker may correct (families.corrections).
@@ -342,18 +366,13 @@ def _shown(model, name: str, value) -> str:
     return str(value) if value not in (None, "") else "–"
 
 
-def _correction_events(family: Family) -> list[TimelineEvent]:
-    """Corrections of the family and its people from their history (one query per model): each shows the old and
-    new value of every changed field, who corrected and why."""
+def _correction_events(history: dict[type, list]) -> list[TimelineEvent]:
+    """Corrections of the family and its people from their history rows (read with the family's records): each
+    shows the old and new value of every changed field, who corrected and why."""
     events = []
-    histories = [
-        (Family, Family.history.filter(id=family.pk)),
-        (Child, Child.history.filter(family_id=family.pk)),
-        (Guardian, Guardian.history.filter(family_id=family.pk)),
-    ]
-    for model, rows in histories:
+    for model, history_rows in history.items():
         previous: dict[int, object] = {}
-        for row in rows.select_related("history_user").order_by("id", "history_date", "history_id"):
+        for row in history_rows:
             before = previous.get(row.id)
             previous[row.id] = row
             if before is None or row.history_type != "~":
@@ -397,21 +416,19 @@ class TimelineEvent:
     detail: str = ""
 
 
-def family_timeline(*, family: Family, provider_id: int | None = None) -> list[TimelineEvent]:
-    """Everything that happened to a family, newest first, in one query per kind of record.
+def family_timeline(
+    *, family: Family, provider_id: int | None = None, records: FamilyRecords | None = None
+) -> list[TimelineEvent]:
+    """Everything that happened to a family, newest first, from its records (read in one query when not given).
 
     `provider_id` narrows the view to what a service provider's worker may see: their own episodes and visits.
     """
-    from outcomes.models import OutcomeObservation, ServiceEpisode, ServiceNeedsAssessment, ServiceVisit
-
+    if records is None:
+        records = family_records(family=family, provider_id=provider_id)
     events: list[TimelineEvent] = []
-    episodes = ServiceEpisode.objects.filter(family=family).select_related("service", "child")
-    visits = ServiceVisit.objects.filter(episode__family=family).select_related("episode__service")
-    if provider_id is not None:
-        episodes = episodes.filter(provider_id=provider_id)
-        visits = visits.filter(episode__provider_id=provider_id)
-    else:
-        for referral in Referral.objects.filter(family=family).select_related("programme"):
+    episodes, visits = records.episodes, records.visits
+    if provider_id is None:
+        for referral in records.referrals:
             events.append(
                 TimelineEvent(
                     referral.referred_on,
@@ -420,7 +437,7 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                     f"{referral.get_source_display()} – {referral.reason}",
                 )
             )
-        for consent in Consent.objects.filter(family=family).select_related("guardian", "programme"):
+        for consent in records.consents:
             events.append(
                 TimelineEvent(
                     consent.given_on,
@@ -438,11 +455,11 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                         f"{consent.guardian} – {consent.programme}",
                     )
                 )
-        for assessment in ServiceNeedsAssessment.objects.filter(family=family).select_related("child"):
+        for assessment in records.assessments:
             events.append(
                 TimelineEvent(assessment.started_on, "assessment", _("Palvelutarpeen arvio"), assessment.summary)
             )
-        for observation in OutcomeObservation.objects.filter(child__family=family).select_related("metric", "child"):
+        for observation in records.observations:
             events.append(
                 TimelineEvent(
                     observation.period_start,
@@ -451,9 +468,8 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                     f"{observation.child.first_names}: {observation.value} ({observation.period_start}–{observation.period_end})",
                 )
             )
-    if provider_id is None:
-        events.extend(_correction_events(family))
-        for assignment in CaseAssignment.objects.filter(family=family).select_related("worker"):
+        events.extend(_correction_events(records.history))
+        for assignment in records.assignments:
             events.append(
                 TimelineEvent(
                     timezone.localdate(assignment.started_at),
@@ -473,10 +489,7 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                         assignment.end_note,
                     )
                 )
-        transfers = FamilyTransfer.objects.filter(family=family).select_related(
-            "from_municipality", "to_municipality", "requested_by", "decided_by", "cancelled_by"
-        )
-        for transfer in transfers:
+        for transfer in records.transfers:
             route = f"{transfer.from_municipality} → {transfer.to_municipality}"
             events.append(
                 TimelineEvent(
@@ -509,7 +522,7 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                         " ".join(filter(None, [transfer.cancel_note, f"({_worker_name(transfer.cancelled_by)})"])),
                     )
                 )
-        for enrollment in Enrollment.objects.filter(family=family).select_related("programme"):
+        for enrollment in records.enrollments:
             events.append(
                 TimelineEvent(
                     enrollment.enrolled_on,
@@ -556,10 +569,35 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
     return sorted(events, key=lambda event: event.day, reverse=True)
 
 
-def eligibility_for_family(*, family: Family, programmes: QuerySet) -> list[dict]:
-    """The eligibility verdict of each programme the family is referred to: the one place pages ask for it."""
-    from programs.services import eligibility_evaluate
+def eligibility_for_family(*, family: Family, programmes: QuerySet, records: FamilyRecords | None = None) -> list[dict]:
+    """The eligibility verdict of each programme the family is referred to: the one place pages ask for it. With
+    the family's `records` already read, the programmes' rules, areas and places taken are read in one query."""
+    from programs.services import eligibility_evaluate, eligibility_evaluate_loaded
 
+    if records is not None:
+        latest: dict[int, Referral] = {}
+        for referral in records.referrals:  # newest first
+            latest.setdefault(referral.programme_id, referral)
+        verdicts = []
+        for inputs in eligibility_inputs(programmes=programmes, programme_ids=set(latest)):
+            referral = latest[inputs.programme.pk]
+            verdicts.append(
+                {
+                    "programme": inputs.programme,
+                    "result": eligibility_evaluate_loaded(
+                        programme=inputs.programme,
+                        family=family,
+                        children=records.children,
+                        rules=inputs.rules,
+                        codes=inputs.codes,
+                        latest_referral=referral,
+                        active=inputs.active,
+                        on_date=referral.referred_on,
+                    ),
+                }
+            )
+        order = list(latest)
+        return sorted(verdicts, key=lambda item: order.index(item["programme"].pk))
     referrals = Referral.objects.filter(family=family, programme__in=programmes).select_related("programme")
     seen: dict[int, dict] = {}
     for referral in referrals:

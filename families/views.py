@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from sibcase.audit import access_log_record, access_log_record_many, logs_refusa
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error, form_status
 from sibcase.models import AccessAction, Role
+from sibcase.pagination import CappedCountPaginator
 from sibcase.permissions import (
     CASEWORK_ROLES,
     PERSONAL_DATA_ROLES,
@@ -32,6 +32,7 @@ from sibcase.permissions import (
 
 from . import assignments, casetasks, corrections, records, services
 from .break_glass import break_glass_basis
+from .family_page import family_records, offer_exit
 from .forms import (
     AssignmentEndForm,
     AttachmentForm,
@@ -58,11 +59,9 @@ from .models import AssignmentRole, CaseAssignment, CaseAttachment, Child, Conse
 from .registration import registration_refuse_known_elsewhere
 from .selectors import (
     assignable_workers,
-    enrollments_to_offer_exit,
-    family_assignments,
+    eligibility_for_family,
     family_get_for_user,
-    family_observations,
-    family_open_transfer,
+    family_rows_load,
     family_search,
     family_timeline,
     identity_code_lookup,
@@ -117,7 +116,8 @@ def family_list(request: HttpRequest) -> HttpResponse:
         status=filters.get("status", ""),
         district=filters.get("district", ""),
     )
-    page = Paginator(families, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedCountPaginator(families, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = family_rows_load(page.object_list)
     access_log_record_many(
         user=request.user,
         action=AccessAction.LIST,
@@ -144,43 +144,42 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, PERSONAL_DATA_ROLES)
     family = family_get_for_user(user=request.user, pk=pk)
     is_provider = request.user.role == Role.PROVIDER_WORKER
-    timeline = family_timeline(family=family, provider_id=request.user.provider_id if is_provider else None)
+    provider_id = request.user.provider_id if is_provider else None
+    # Every section reads from the records loaded once (families/family_page.py): issue 14's ten queries a page.
+    records = family_records(family=family, provider_id=provider_id)
+    break_glass = _basis(request, family, None)
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,
-        basis=_basis(request, family, BASIS_CASEWORK),
+        basis=break_glass or BASIS_CASEWORK,
         family_id=family.pk,
         path=request.path,
     )
-    from outcomes.selectors import episodes_for_family
-
     context = {
         "family": family,
-        "children": list(family.children.prefetch_related("need_categories")),
-        "guardians": list(family.guardians.all()) if visible_fields(request.user, "guardian") else [],
-        "enrollments": []
-        if is_provider
-        else list(family.enrollments.select_related("programme").prefetch_related("children")),
-        "consents": [] if is_provider else list(family.consents.select_related("guardian", "programme")),
-        "episodes": episodes_for_family(family=family, provider_id=request.user.provider_id if is_provider else None),
-        "timeline": timeline,
+        "children": records.children,
+        "guardians": records.guardians if visible_fields(request.user, "guardian") else [],
+        "enrollments": [] if is_provider else records.enrollments,
+        "consents": [] if is_provider else records.consents,
+        "episodes": records.episodes,
+        "timeline": family_timeline(family=family, provider_id=provider_id, records=records),
         "is_provider": is_provider,
         "can_casework": request.user.is_superuser or request.user.role in CASEWORK_ROLES,
         "show_codes": can_see_identity_codes(request.user),
         "visible": visibility_for(request.user),
         # A withdrawn participation consent: the page offers the exit of the enrollments it covered.
-        "exit_prompts": [] if is_provider else enrollments_to_offer_exit(family=family, on_date=timezone.localdate()),
-        "break_glass": _basis(request, family, None),
-        "open_transfer": None if is_provider else family_open_transfer(family=family),
-        "assignments": [] if is_provider else [a for a in family_assignments(family=family) if a.ended_at is None],
-        "observations": [] if is_provider else family_observations(family=family),
-        "notes": [] if is_provider else list(family.notes.select_related("created_by")),
-        "attachments": [] if is_provider else list(family.attachments.select_related("uploaded_by")),
+        "exit_prompts": [] if is_provider else offer_exit(records=records, on_date=timezone.localdate()),
+        "break_glass": break_glass,
+        "open_transfer": None if is_provider else records.open_transfer,
+        "assignments": [] if is_provider else [a for a in records.assignments if a.ended_at is None],
+        "observations": [] if is_provider else records.observations,
+        "notes": [] if is_provider else records.notes,
+        "attachments": [] if is_provider else records.attachments,
     }
     if not is_provider:
-        from families.selectors import eligibility_for_family
-
-        context["eligibility"] = eligibility_for_family(family=family, programmes=programmes_for_user(request.user))
+        context["eligibility"] = eligibility_for_family(
+            family=family, programmes=programmes_for_user(request.user), records=records
+        )
     return render(request, "families/family_detail.html", context)
 
 

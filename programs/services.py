@@ -322,10 +322,11 @@ def _window(programme: Programme, *, referred_on: datetime.date, today: datetime
     return RuleResult(WINDOW, PASS, {}, _in_each_language(lambda: _("Ohjelma ottaa uusia perheitä.")))
 
 
-def _capacity(programme: Programme) -> RuleResult | None:
+def _capacity(programme: Programme, active: int | None = None) -> RuleResult | None:
     if programme.capacity is None:
         return None
-    active = Enrollment.objects.filter(programme=programme, status=EnrollmentStatus.ACTIVE).count()
+    if active is None:
+        active = Enrollment.objects.filter(programme=programme, status=EnrollmentStatus.ACTIVE).count()
     params = {"capacity": programme.capacity, "active": active}
     if active < programme.capacity:
         return RuleResult(
@@ -408,6 +409,41 @@ def eligibility_evaluate_many(
             )
         )
     return results
+
+
+def eligibility_evaluate_loaded(
+    *,
+    programme: Programme,
+    family: Family,
+    children: list,
+    rules: list[EligibilityRule],
+    codes: list[TargetAreaPostalCode],
+    latest_referral: Referral | None,
+    active: int,
+    on_date: datetime.date,
+    today: datetime.date | None = None,
+) -> EligibilityResult:
+    """`eligibility_evaluate` over inputs the caller has already read (the family page reads them with its other
+    records): the same rules, window and capacity, no query."""
+    reasons = [
+        _evaluate(
+            rule,
+            programme=programme,
+            family=family,
+            children=children,
+            on_date=on_date,
+            codes=codes,
+            latest_referral=latest_referral,
+        )
+        for rule in rules
+    ]
+    verdicts = {reason.verdict for reason in reasons}
+    return EligibilityResult(
+        verdict=FAIL if FAIL in verdicts else UNKNOWN if UNKNOWN in verdicts else PASS,
+        reasons=reasons,
+        window=_window(programme, referred_on=on_date, today=today or timezone.localdate()),
+        capacity=_capacity(programme, active),
+    )
 
 
 _NOT_LOADED: Any = object()

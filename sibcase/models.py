@@ -3,12 +3,12 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .log_chain import chain_head, link, lock_chain
+from .log_chain import chain_head, insert_chained, link, lock_chain
 
 
 class Role(models.TextChoices):
@@ -80,6 +80,9 @@ class ChainedLogQuerySet(AppendOnlyQuerySet):
         objs = list(objs)
         if not objs:
             return objs
+        if connections[self.db].vendor == "postgresql":
+            insert_chained(self.model, objs, self.db)  # one statement: lock, head, hashes and rows
+            return objs
         with transaction.atomic(using=self.db, savepoint=False):
             lock_chain(self.db)
             link(objs, head=chain_head(self.model, self.db), fields=self.model.CHAIN_FIELDS)
@@ -107,6 +110,9 @@ class AppendOnlyModel(models.Model):
         if not self._state.adding:
             raise PermissionError(f"{type(self).__name__} rows are append-only")
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        if connections[using].vendor == "postgresql" and not kwargs.get("update_fields"):
+            insert_chained(type(self), [self], using)
+            return
         with transaction.atomic(using=using, savepoint=False):
             lock_chain(using)
             link([self], head=chain_head(type(self), using), fields=self.CHAIN_FIELDS)
