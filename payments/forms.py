@@ -6,9 +6,11 @@ import datetime
 from decimal import Decimal
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from programs.models import Programme
 from sibcase.forms import EuroField, LocalDateField, LocalDecimalField
 
 from .models import PaymentTerms, StatementKind
@@ -34,9 +36,14 @@ class PeriodForm(forms.Form):
         empty_value=None,
     )
 
-    def __init__(self, *args, programmes, **kwargs):
+    def __init__(self, *args, programmes: QuerySet[Programme] | list[Programme], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = programmes
+        field = self.fields["programme"]
+        if isinstance(programmes, list):  # already read by the page: the choices cost no query of their own
+            field.queryset = Programme.objects.filter(pk__in=[programme.pk for programme in programmes])
+            field.choices = [(programme.pk, field.label_from_instance(programme)) for programme in programmes]
+        else:
+            field.queryset = programmes
         self.fields["year"].initial = timezone.localdate().year - 1
 
     def clean(self):
@@ -143,7 +150,12 @@ class TermsDraftForm(forms.ModelForm):
             "total_cap": EuroField,
         }
 
-    def __init__(self, *args, programmes, **kwargs):
+    def __init__(self, *args, programmes: QuerySet[Programme] | list[Programme], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = programmes
+        field = self.fields["programme"]
+        if isinstance(programmes, list):  # already read by the page: the choices cost no query of their own
+            field.queryset = Programme.objects.filter(pk__in=[programme.pk for programme in programmes])
+            field.choices = [(programme.pk, field.label_from_instance(programme)) for programme in programmes]
+        else:
+            field.queryset = programmes
         self.fields["programme"].empty_label = None

@@ -5,9 +5,10 @@ Nothing here returns a person, a family or an id of either; every count goes thr
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,6 +19,7 @@ from django.utils.translation import get_language
 from families.models import Enrollment
 from outcomes.models import OutcomeMetric, OutcomeObservation, ServiceEpisode
 from programs.models import Fund, Programme
+from sibcase.aggregate_cache import ALL_PROGRAMMES, aggregates_version, cached_aggregate
 from sibcase.money import round_cents
 
 from ..models import LineKind, PaymentStatement, PaymentStatementLine, PaymentTerms, StatementKind, StatementStatus
@@ -59,7 +61,13 @@ class ProgrammeFigures:
 
 def _cohort_counts(programme: Programme | None = None) -> dict[int, dict[str, int]]:
     """Families and children whose participation ever began (the payment cohort: a waitlist spell never counts),
-    per programme (or for the one programme given)."""
+    per programme (or for the one programme given); from the shared cache, superseded whenever a programme's
+    enrollments change."""
+    scope = programme.pk if programme else ALL_PROGRAMMES
+    return cached_aggregate(scope=scope, name="cohort-counts", compute=partial(_cohort_counts_compute, programme))
+
+
+def _cohort_counts_compute(programme: Programme | None) -> dict[int, dict[str, int]]:
     enrollments = Enrollment.objects.filter(programme=programme) if programme else Enrollment.objects.all()
     rows = (
         enrollments.ever_active()
@@ -81,14 +89,22 @@ def published_children(cohorts: dict[int, dict[str, int]] | None = None) -> tupl
 
 def _families_by_year(programme: Programme | None = None) -> dict[int, dict[int, int]]:
     """Families per year their participation first began, per programme: the years add up to the families of the
-    cohort, so the year table and the cohort total are one group for disclosure control."""
+    cohort, so the year table and the cohort total are one group for disclosure control. From the shared cache."""
+    return cached_aggregate(
+        scope=programme.pk if programme else ALL_PROGRAMMES,
+        name="families-by-year",
+        compute=partial(_families_by_year_compute, programme),
+    )
+
+
+def _families_by_year_compute(programme: Programme | None) -> dict[int, dict[int, int]]:
     enrollments = Enrollment.objects.filter(programme=programme) if programme else Enrollment.objects.all()
-    years: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    years: dict[int, Counter[int]] = defaultdict(Counter)
     for row in (
         enrollments.ever_active().values("programme_id", "family_id").annotate(first=Min("activated_on")).order_by()
     ):
         years[row["programme_id"]][row["first"].year] += 1
-    return years
+    return {pk: dict(by_year) for pk, by_year in years.items()}  # plain dicts: picklable into the cache
 
 
 def _published_families(programme: Programme, by_year: dict[int, int], families: int):
@@ -105,7 +121,9 @@ def fund_overview() -> list[ProgrammeFigures]:
     seconds = settings.SIBCASE["FUND_REPORT_CACHE_SECONDS"]
     if not seconds:
         return fund_overview_compute()
-    return cache.get_or_set(f"fund-overview:{get_language()}", fund_overview_compute, seconds)
+    # Under the all-programmes version: a change of enrollments, observations or statements shows at once.
+    key = f"fund-overview:{get_language()}:{aggregates_version(ALL_PROGRAMMES)}"
+    return cache.get_or_set(key, fund_overview_compute, seconds)
 
 
 def fund_overview_compute() -> list[ProgrammeFigures]:
@@ -262,11 +280,15 @@ def programme_report(*, programme: Programme, year: int | None = None) -> Progra
     )
     by_year = {s.period_start.year: s for s in statements}
     statement = by_year.get(year) if year else (statements[-1] if statements else None)
-    hidden_ids = hidden_statement_ids(programme=programme)
+    # Every annual statement's lines in one query: for the hidden periods and for the lines of the one shown.
+    lines_of: dict[int, list[PaymentStatementLine]] = defaultdict(list)
+    for line in PaymentStatementLine.objects.filter(statement__in=[s.pk for s in statements]).select_related("metric"):
+        lines_of[line.statement_id].append(line)
+    hidden_ids = _hidden_among(statements, lines_of)
     statement_hidden = statement is not None and statement.pk in hidden_ids
     lines: list[LineRow] = []
     if statement is not None and not suppressed and not statement_hidden:
-        lines = _published_lines(list(statement.lines.select_related("metric")))[0]
+        lines = _published_lines(lines_of.get(statement.pk, []))[0]
     terms = PaymentTerms.objects.filter(programme=programme).order_by("-effective_from").first()
     shown_children = published_children(cohorts)[0].get(programme.pk, 0)
     years, assumptions = _years(programme, by_year, shown_children, terms, suppressed, hidden_ids)
@@ -361,6 +383,14 @@ def hidden_statement_ids(*, programme: Programme | None = None) -> set[int]:
     ):
         lines[line.statement_id].append(line)
     return hidden | {pk for pk, group in lines.items() if not _line_protection(group)[2]}
+
+
+def _hidden_among(statements: list[PaymentStatement], lines_of: dict[int, list]) -> set[int]:
+    """hidden_statement_ids for statements and lines already read: the same rule, no query."""
+    hidden = {s.pk for s in statements if s.child_count < THRESHOLD}
+    return hidden | {
+        pk for pk, group in lines_of.items() if pk not in hidden and group and not _line_protection(group)[2]
+    }
 
 
 def _years(programme, by_year, cohort, terms, suppressed, hidden_ids) -> tuple[list[YearRow], dict]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from programs.models import Programme
+from sibcase.aggregate_cache import programme_data_changed
 from sibcase.audit import audit_record
 from sibcase.errors import DomainError, Problem
 from sibcase.models import Role, User
@@ -121,8 +122,18 @@ def _figures_fields(figures: StatementFigures) -> dict:
     }
 
 
-def statement_summary(statement: PaymentStatement) -> dict:
-    """The figures and lines of a statement as plain values: what the recalculation diff and the audit keep."""
+def _summary_order(line: PaymentStatementLine) -> tuple:
+    """The database's order_by("kind", "description", "unit_cost", "adjusts_id"), NULLs last as PostgreSQL does."""
+    return (line.kind, line.description, line.unit_cost, line.adjusts_id is None, line.adjusts_id or 0)
+
+
+def statement_summary(statement: PaymentStatement, *, lines: list[PaymentStatementLine] | None = None) -> dict:
+    """The figures and lines of a statement as plain values: what the recalculation diff and the audit keep.
+    A page that has read the lines passes them."""
+    if lines is None:
+        lines = list(statement.lines.order_by("kind", "description", "unit_cost", "adjusts_id"))
+    else:
+        lines = sorted(lines, key=_summary_order)
     return {
         "payable": str(statement.payable),
         "savings": str(statement.savings),
@@ -140,7 +151,7 @@ def statement_summary(statement: PaymentStatement) -> dict:
                 "observations": line.observation_count,
                 "amount": str(line.amount),
             }
-            for line in statement.lines.order_by("kind", "description", "unit_cost", "adjusts_id")
+            for line in lines
         ],
     }
 
@@ -224,6 +235,8 @@ def statement_calculate(
             old={"figures": previous} if previous else None,
             new={"figures": statement_summary(statement)},
         )
+        # The fund reports' cached figures read the statements.
+        programme_data_changed(programme_ids=[statement.programme_id])
     return statement
 
 
@@ -339,6 +352,7 @@ def statement_transition(
         statement.save(update_fields=fields)
         event = "statement.first_approval" if new_values.get("first_approval") else f"statement.{to_status}"
         audit_record(actor=actor, event_type=event, obj=statement, old={"status": old}, new=new_values)
+        programme_data_changed(programme_ids=[statement.programme_id])
     return statement
 
 
