@@ -22,6 +22,16 @@ FIRST_YEAR, LAST_YEAR = 2019, 2032
 COMPARISON_COST_MAX = Decimal("500000")
 
 
+def _programme_choices(field: forms.ModelChoiceField, programmes: QuerySet[Programme] | list[Programme]) -> None:
+    """A list the page has already read gives the choices without a query of their own; a queryset is read when
+    the field is rendered."""
+    if isinstance(programmes, list):
+        field.queryset = Programme.objects.filter(pk__in=[programme.pk for programme in programmes])
+        field.choices = [(programme.pk, field.label_from_instance(programme)) for programme in programmes]
+    else:
+        field.queryset = programmes
+
+
 class PeriodForm(forms.Form):
     """A programme and a period: a year (annual) or one of its quarters (previews)."""
 
@@ -38,12 +48,7 @@ class PeriodForm(forms.Form):
 
     def __init__(self, *args, programmes: QuerySet[Programme] | list[Programme], **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["programme"]
-        if isinstance(programmes, list):  # already read by the page: the choices cost no query of their own
-            field.queryset = Programme.objects.filter(pk__in=[programme.pk for programme in programmes])
-            field.choices = [(programme.pk, field.label_from_instance(programme)) for programme in programmes]
-        else:
-            field.queryset = programmes
+        _programme_choices(self.fields["programme"], programmes)
         self.fields["year"].initial = timezone.localdate().year - 1
 
     def clean(self):
@@ -152,10 +157,5 @@ class TermsDraftForm(forms.ModelForm):
 
     def __init__(self, *args, programmes: QuerySet[Programme] | list[Programme], **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["programme"]
-        if isinstance(programmes, list):  # already read by the page: the choices cost no query of their own
-            field.queryset = Programme.objects.filter(pk__in=[programme.pk for programme in programmes])
-            field.choices = [(programme.pk, field.label_from_instance(programme)) for programme in programmes]
-        else:
-            field.queryset = programmes
+        _programme_choices(self.fields["programme"], programmes)
         self.fields["programme"].empty_label = None
