@@ -12,7 +12,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -128,7 +128,13 @@ def fund_overview() -> list[ProgrammeFigures]:
 
 def fund_overview_compute() -> list[ProgrammeFigures]:
     """One row per programme: the cohort, services delivered, outcome events, costs, savings and payments."""
-    programmes = list(Programme.objects.select_related("municipality").order_by("municipality__name_fi", "name_fi"))
+    # The current terms' total cap comes with each programme (the latest version wins).
+    latest_cap = PaymentTerms.objects.filter(programme=OuterRef("pk")).order_by("-effective_from").values("total_cap")
+    programmes = list(
+        Programme.objects.select_related("municipality")
+        .annotate(current_total_cap=Subquery(latest_cap[:1]))
+        .order_by("municipality__name_fi", "name_fi")
+    )
     cohorts = _cohort_counts()
     children_shown, _ = published_children(cohorts)
     family_years = _families_by_year()
@@ -137,35 +143,60 @@ def fund_overview_compute() -> list[ProgrammeFigures]:
         ServiceEpisode.objects.values("enrollment__programme_id", "provider__name").annotate(n=Count("id")).order_by()
     ):
         episodes[row["enrollment__programme_id"]][row["provider__name"] or "–"] = row["n"]
+    # Outcome events per metric, the metric's programme and names in the same grouped query.
     events: dict[int, dict[str, int]] = defaultdict(dict)
-    metrics = {metric.pk: metric for metric in OutcomeMetric.objects.all()}
-    for row in OutcomeObservation.objects.values("metric_id").annotate(n=Count("id")).order_by():
-        metric = metrics[row["metric_id"]]
-        events[metric.programme_id][metric.name] = row["n"]
-    hidden_ids = hidden_statement_ids()
-    money = {
-        row["programme_id"]: row
-        for row in PaymentStatement.objects.filter(kind=StatementKind.ANNUAL)
-        .exclude(pk__in=hidden_ids)
-        .values("programme_id")
-        .annotate(
-            child_years=Sum("child_years"),
-            counterfactual=Sum("counterfactual_cost"),
-            actual=Sum("actual_cost"),
-            savings=Sum("savings"),
-            paid=Sum("payable", filter=Q(status=StatementStatus.PAID)),
-            approved=Sum("payable", filter=Q(status=StatementStatus.APPROVED)),
-            pending=Sum("payable", filter=Q(status__in=[StatementStatus.DRAFT, StatementStatus.VALIDATED])),
+    for row in (
+        OutcomeObservation.objects.values(
+            "metric_id", "metric__programme_id", "metric__name_fi", "metric__name_sv", "metric__name_en"
         )
-        .order_by()
-    }
-    hidden_periods = dict(
-        PaymentStatement.objects.filter(pk__in=hidden_ids)
-        .values_list("programme_id")
         .annotate(n=Count("id"))
         .order_by()
+    ):
+        metric = OutcomeMetric(
+            name_fi=row["metric__name_fi"], name_sv=row["metric__name_sv"], name_en=row["metric__name_en"]
+        )
+        events[row["metric__programme_id"]][metric.name] = row["n"]
+    # The annual statements and their lines, read once: the hidden periods, then the sums over the shown ones.
+    annual = list(
+        PaymentStatement.objects.filter(kind=StatementKind.ANNUAL).only(
+            "pk",
+            "programme_id",
+            "child_count",
+            "status",
+            "child_years",
+            "counterfactual_cost",
+            "actual_cost",
+            "savings",
+            "payable",
+        )
     )
-    caps = _current_total_caps()
+    lines_of: dict[int, list] = defaultdict(list)
+    for line in PaymentStatementLine.objects.filter(statement__kind=StatementKind.ANNUAL).only(
+        "pk", "statement_id", "kind", "observation_count", "amount"
+    ):
+        lines_of[line.statement_id].append(line)
+    hidden_ids = _hidden_among(annual, lines_of)
+    money: dict[int, dict[str, Decimal]] = {}
+    for statement in annual:
+        if statement.pk in hidden_ids:
+            continue
+        sums = money.setdefault(
+            statement.programme_id,
+            {"child_years": Decimal("0"), **dict.fromkeys(("counterfactual", "actual", "savings"), ZERO)}
+            | dict.fromkeys(("paid", "approved", "pending"), ZERO),
+        )
+        sums["child_years"] += statement.child_years
+        sums["counterfactual"] += statement.counterfactual_cost
+        sums["actual"] += statement.actual_cost
+        sums["savings"] += statement.savings
+        if statement.status == StatementStatus.PAID:
+            sums["paid"] += statement.payable
+        elif statement.status == StatementStatus.APPROVED:
+            sums["approved"] += statement.payable
+        elif statement.status in (StatementStatus.DRAFT, StatementStatus.VALIDATED):
+            sums["pending"] += statement.payable
+    hidden_periods = Counter(statement.programme_id for statement in annual if statement.pk in hidden_ids)
+    caps = {programme.pk: programme.current_total_cap for programme in programmes}
     rows = []
     for programme in programmes:
         cohort = cohorts.get(programme.pk, {"families": 0, "children": 0})
@@ -201,13 +232,6 @@ def fund_overview_totals(rows: list[ProgrammeFigures]) -> dict[str, Decimal]:
         name: sum((getattr(row, name) for row in shown), ZERO)
         for name in ("counterfactual", "actual", "savings", "paid", "approved", "pending")
     }
-
-
-def _current_total_caps() -> dict[int, Decimal | None]:
-    caps: dict[int, Decimal | None] = {}
-    for terms in PaymentTerms.objects.order_by("programme_id", "effective_from"):
-        caps[terms.programme_id] = terms.total_cap  # the latest version wins
-    return caps
 
 
 @dataclass
