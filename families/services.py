@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from outcomes.services import episodes_close_for_enrollment
 from programs.models import BackdatingRequest, BackdatingStatus, Programme
 from programs.services import eligibility_evaluate, enrollment_refusal_record
+from sibcase.aggregate_cache import programme_data_changed
 from sibcase.audit import audit_record
 from sibcase.db import violated_constraint
 from sibcase.errors import DomainError, Problem
@@ -370,6 +371,7 @@ def _enrollment_create_locked(
             obj=enrollment,
             new={"programme": programme.pk, "family": family.pk, "enrolled_on": enrolled_on, "status": status},
         )
+        programme_data_changed(programme_ids=[programme.pk])
         if enrollment.backdating_approved_by_id:
             audit_record(
                 actor=backdating_approved_by,
@@ -513,6 +515,7 @@ def enrollment_activate(*, actor: User | None, enrollment: Enrollment, activated
             old={"status": EnrollmentStatus.WAITLISTED},
             new={"status": EnrollmentStatus.ACTIVE, "activated_on": activated_on},
         )
+        programme_data_changed(programme_ids=[programme.pk])
     return enrollment
 
 
@@ -680,6 +683,7 @@ def enrollment_exit(
             old={"status": old_status},
             new={"status": enrollment.status, "exit_date": exit_date, "exit_reason": reason},
         )
+        programme_data_changed(programme_ids=[enrollment.programme_id])
         # Episodes do not outlive the participation: they stayed "Käynnissä" after an exit (issue 11).
         episodes_close_for_enrollment(actor=actor, enrollment=enrollment, end_date=exit_date)
         retention_set_on_close(family_id=enrollment.family_id)

@@ -21,6 +21,7 @@ from families.identity import normalize_identity_code, validate_identity_code
 from families.models import Child, ConsentScope, Enrollment, EnrollmentStatus, Family
 from families.selectors import consent_withdrawn_on, families_visible_to
 from programs.models import Programme, Service
+from sibcase.aggregate_cache import programme_data_changed
 from sibcase.audit import audit_record
 from sibcase.db import violated_constraint
 from sibcase.errors import DomainError, Problem
@@ -312,6 +313,7 @@ def observation_create(
                 obj=observation,
                 new={"metric": metric.code, "value": value, "period_start": period_start},
             )
+            programme_data_changed(programme_ids=[metric.programme_id])
     except IntegrityError as exc:
         if violated_constraint(exc) not in (None, NATURAL_KEY_CONSTRAINT):
             raise
@@ -351,6 +353,7 @@ def observation_correct(
             new={"value": value},
             reason=reason,
         )
+        programme_data_changed(programme_ids=[observation.metric.programme_id])
     return observation
 
 
@@ -366,6 +369,7 @@ def observation_void(*, actor: User | None, observation: OutcomeObservation, rea
         observation._change_reason = reason
         observation.save(update_fields=["voided_at", "void_reason"])
         audit_record(actor=actor, event_type="observation.voided", obj=observation, reason=reason)
+        programme_data_changed(programme_ids=[observation.metric.programme_id])
     return observation
 
 
@@ -496,6 +500,7 @@ def observations_import(
                 obj=programme,
                 new={"rows": len(observations)},
             )
+            programme_data_changed(programme_ids=[programme.pk])
     except IntegrityError as exc:
         # Another import stored some of these rows after they were checked: the insert waited for it to
         # commit and then hit the natural key. Nothing of this import is stored; name the rows now stored.

@@ -6,9 +6,11 @@ import datetime
 from decimal import Decimal
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from programs.models import Programme
 from sibcase.forms import EuroField, LocalDateField, LocalDecimalField
 
 from .models import PaymentTerms, StatementKind
@@ -18,6 +20,16 @@ FIRST_YEAR, LAST_YEAR = 2019, 2032
 # A year of out-of-home care costs about €130,000 per child; a comparison group's average cost per child-year
 # above this is a typing error (e.g. a decimal comma read as a thousands separator), not a figure.
 COMPARISON_COST_MAX = Decimal("500000")
+
+
+def _programme_choices(field: forms.ModelChoiceField, programmes: QuerySet[Programme] | list[Programme]) -> None:
+    """A list the page has already read gives the choices without a query of their own; a queryset is read when
+    the field is rendered."""
+    if isinstance(programmes, list):
+        field.queryset = Programme.objects.filter(pk__in=[programme.pk for programme in programmes])
+        field.choices = [(programme.pk, field.label_from_instance(programme)) for programme in programmes]
+    else:
+        field.queryset = programmes
 
 
 class PeriodForm(forms.Form):
@@ -34,9 +46,9 @@ class PeriodForm(forms.Form):
         empty_value=None,
     )
 
-    def __init__(self, *args, programmes, **kwargs):
+    def __init__(self, *args, programmes: QuerySet[Programme] | list[Programme], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = programmes
+        _programme_choices(self.fields["programme"], programmes)
         self.fields["year"].initial = timezone.localdate().year - 1
 
     def clean(self):
@@ -143,7 +155,7 @@ class TermsDraftForm(forms.ModelForm):
             "total_cap": EuroField,
         }
 
-    def __init__(self, *args, programmes, **kwargs):
+    def __init__(self, *args, programmes: QuerySet[Programme] | list[Programme], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = programmes
+        _programme_choices(self.fields["programme"], programmes)
         self.fields["programme"].empty_label = None

@@ -52,9 +52,17 @@ def terms_for_user(*, user: User) -> QuerySet[PaymentTerms]:
     )
 
 
-def statements_for_user(*, user: User) -> QuerySet[PaymentStatement]:
+def _in_programmes(user: User, programmes: list[Programme] | None) -> dict:
+    """The filter to the user's programmes: by the ids of the list the page has already read, else a subquery."""
+    if programmes is not None:
+        return {"programme_id__in": [programme.pk for programme in programmes]}
+    return {"programme__in": payment_programmes_for_user(user=user)}
+
+
+def statements_for_user(*, user: User, programmes: list[Programme] | None = None) -> QuerySet[PaymentStatement]:
+    """``programmes``: payment_programmes_for_user, already read (the statements page lists them in its forms)."""
     return (
-        PaymentStatement.objects.filter(programme__in=payment_programmes_for_user(user=user))
+        PaymentStatement.objects.filter(**_in_programmes(user, programmes))
         .select_related("programme__municipality")
         .order_by("-period_start", "programme__name_fi", "kind")
     )
@@ -62,20 +70,26 @@ def statements_for_user(*, user: User) -> QuerySet[PaymentStatement]:
 
 def statement_get_for_user(*, user: User, pk: int) -> PaymentStatement:
     try:
-        return statements_for_user(user=user).select_related("terms", "validated_by", "approved_by").get(pk=pk)
+        return (
+            statements_for_user(user=user)
+            .select_related("terms", "validated_by", "approved_by", "co_approved_by", "paid_recorded_by")
+            .get(pk=pk)
+        )
     except PaymentStatement.DoesNotExist:
         raise Http404 from None
 
 
-def runs_for_user(*, user: User) -> QuerySet[PaymentRun]:
-    return PaymentRun.objects.filter(programme__in=payment_programmes_for_user(user=user)).select_related(
+def runs_for_user(*, user: User, programmes: list[Programme] | None = None) -> QuerySet[PaymentRun]:
+    return PaymentRun.objects.filter(**_in_programmes(user, programmes)).select_related(
         "programme__municipality", "requested_by", "statement"
     )
 
 
-def comparison_costs_for_user(*, user: User) -> QuerySet[ComparisonGroupCost]:
+def comparison_costs_for_user(
+    *, user: User, programmes: list[Programme] | None = None
+) -> QuerySet[ComparisonGroupCost]:
     return (
-        ComparisonGroupCost.objects.filter(programme__in=payment_programmes_for_user(user=user))
+        ComparisonGroupCost.objects.filter(**_in_programmes(user, programmes))
         .select_related("programme", "entered_by")
         .order_by("-period_start", "programme__name_fi")
     )
@@ -181,9 +195,11 @@ def statement_child_rows(*, statement: PaymentStatement, cohort_rows: list[dict]
     ]
 
 
-def statement_sample_items(*, sample: StatementSample) -> list[dict]:
+def statement_sample_items(*, sample: StatementSample, items: list | None = None) -> list[dict]:
     """The sampled observations for the evaluator: metric, period, value and the child under the statement's
-    pseudonym, never a name or an identity code."""
+    pseudonym, never a name or an identity code. ``items``: the sample's items read with sample_items_read."""
+    if items is None:
+        items = sample_items_read(sample=sample, detail=True)
     return [
         {
             "item": item,
@@ -193,16 +209,25 @@ def statement_sample_items(*, sample: StatementSample) -> list[dict]:
             "voided": item.observation.voided_at is not None,
             "child": statement_pseudonym(statement_id=sample.statement_id, child_id=item.observation.child_id),
         }
-        for item in sample.items.select_related("observation__metric", "checked_by")
+        for item in items
     ]
 
 
-def statement_diff(*, statement: PaymentStatement) -> list[dict]:
-    """What the last recalculation changed, figure by figure and line by line (empty if nothing did)."""
+def sample_items_read(*, sample: StatementSample, detail: bool) -> list:
+    """The sample's items in one query; with ``detail`` their observations and metrics for the evaluator's table."""
+    items = sample.items.all()
+    if detail:
+        items = items.select_related("observation__metric", "checked_by")
+    return list(items)
+
+
+def statement_diff(*, statement: PaymentStatement, lines: list | None = None) -> list[dict]:
+    """What the last recalculation changed, figure by figure and line by line (empty if nothing did). ``lines``:
+    the statement's lines, when already read."""
     previous = statement.previous_figures or {}
     if not previous:
         return []
-    current = statement_summary(statement)
+    current = statement_summary(statement, lines=lines)
     changes = [
         {"item": name, "before": previous.get(name), "after": current.get(name)}
         for name in ("child_count", "counterfactual_cost", "actual_cost", "savings", "adjustments", "payable")

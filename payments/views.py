@@ -33,6 +33,7 @@ from .selectors import (
     payment_programmes_for_user,
     run_get_for_user,
     runs_for_user,
+    sample_items_read,
     statement_child_cohort,
     statement_child_rows,
     statement_diff,
@@ -61,20 +62,24 @@ def statement_list(request: HttpRequest) -> HttpResponse:
 
 def _list_page(request, *, run_form=None, comparison_form=None, status=200):
     """The statements page; a form that was sent and refused is shown again in place of the blank one."""
-    programmes = payment_programmes_for_user(user=request.user)
+    # The user's programmes are read once: the forms' choices, and the filter of every list on the page by id.
+    programmes = list(payment_programmes_for_user(user=request.user))
     may_record = has_role(request.user, COMPARISON_COST_EDITORS)
-    page = Paginator(statements_for_user(user=request.user), STATEMENTS_PER_PAGE).get_page(request.GET.get("page"))
+    statements = statements_for_user(user=request.user, programmes=programmes)
+    page = Paginator(statements, STATEMENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "payments/statement_list.html",
         {
             "page": page,
             "form": run_form or RunRequestForm(programmes=programmes),
-            "runs": runs_for_user(user=request.user)[:RECENT_RUNS],
+            "runs": runs_for_user(user=request.user, programmes=programmes)[:RECENT_RUNS],
             "comparison_form": (comparison_form or ComparisonCostForm(programmes=programmes, prefix="cmp"))
             if may_record
             else None,
-            "comparison_costs": comparison_costs_for_user(user=request.user)[:RECENT_RUNS] if may_record else [],
+            "comparison_costs": comparison_costs_for_user(user=request.user, programmes=programmes)[:RECENT_RUNS]
+            if may_record
+            else [],
         },
         status=status,
     )
@@ -158,8 +163,10 @@ def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _detail_page(request, *, statement, paid_form, status=200):
     lines = list(statement.lines.select_related("metric", "adjusts"))
     allowed = statement_transitions_for(actor=request.user, statement=statement)
+    # The sample and its items are read once, for its result, its problems and the evaluator's table.
     sample = StatementSample.objects.filter(statement=statement).select_related("drawn_by").first()
     may_sample = has_role(request.user, PAYMENT_CHILD_DETAIL_READERS)
+    items = sample_items_read(sample=sample, detail=may_sample) if sample else []
     return render(
         request,
         "payments/statement_detail.html",
@@ -176,20 +183,19 @@ def _detail_page(request, *, statement, paid_form, status=200):
             "can_recalculate": statement.status == StatementStatus.DRAFT,
             "can_see_children": has_role(request.user, PAYMENT_CHILD_DETAIL_READERS),
             "paid_form": paid_form,
-            "runs": statement.runs.select_related("requested_by")[:5],
             "sample": sample,
-            "sample_result": sample_result(sample=sample) if sample else None,
-            "sample_items": statement_sample_items(sample=sample) if sample and may_sample else [],
+            "sample_result": sample_result(sample=sample, items=items) if sample else None,
+            "sample_items": statement_sample_items(sample=sample, items=items) if sample and may_sample else [],
             "can_draw_sample": may_sample
             and sample is None
             and statement.status == StatementStatus.DRAFT
             and statement.kind in PAYABLE_KINDS,
             "can_check_sample": may_sample and statement.status == StatementStatus.DRAFT,
-            "validation_problems": sample_problems(statement=statement)
+            "validation_problems": sample_problems(statement=statement, sample=sample, items=items)
             if statement.status == StatementStatus.DRAFT and statement.kind in PAYABLE_KINDS
             else [],
             "changed_after_validation": changed_after_validation(statement=statement),
-            "diff": statement_diff(statement=statement),
+            "diff": statement_diff(statement=statement, lines=lines),
             "needs_second_approval": statement.status == StatementStatus.VALIDATED
             and statement.approved_by_id is not None,
             "can_download": statement.is_frozen,

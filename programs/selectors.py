@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import CharField, Count, Q, QuerySet
+from django.db.models.functions import Cast, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from families.models import EmploymentStatus, ReferralSource
+from families.models import EmploymentStatus, Enrollment, EnrollmentStatus, ReferralSource
 from payments.models import PaymentStatement, StatementStatus
+from sibcase.aggregate_cache import cached_aggregate
 from sibcase.models import AuditEvent, Role, User
 
 from .models import (
@@ -70,17 +72,9 @@ class ProgrammeOverview:
 
 
 def programme_overview(*, programme: Programme) -> ProgrammeOverview:
-    from families.models import Enrollment, EnrollmentStatus
-
-    counts = dict(
-        Enrollment.objects.filter(programme=programme).values_list("status").annotate(n=Count("id")).order_by()
-    )
-    by_month = list(
-        Enrollment.objects.filter(programme=programme)
-        .annotate(month=TruncMonth("enrolled_on"))
-        .values_list("month")
-        .annotate(n=Count("id"))
-        .order_by("month")
+    """The programme page's figures; the enrollment counts from the shared cache, superseded on every change."""
+    counts, by_month = cached_aggregate(
+        scope=programme.pk, name="enrollments-by-status-and-month", compute=partial(_enrollment_counts, programme)
     )
     refusals = Counter(
         code
@@ -95,6 +89,22 @@ def programme_overview(*, programme: Programme) -> ProgrammeOverview:
         refusals_by_code=refusals.most_common(),
         window_changes=list(programme.window_changes.select_related("changed_by")[:20]),
     )
+
+
+def _enrollment_counts(programme: Programme) -> tuple[dict[str, int], list[tuple[datetime.date, int]]]:
+    """Enrollments per status and per month enrolled, from one grouped query (a few rows per month)."""
+    counts: Counter[str] = Counter()
+    months: Counter[datetime.date] = Counter()
+    for status, month, n in (
+        Enrollment.objects.filter(programme=programme)
+        .annotate(month=TruncMonth("enrolled_on"))
+        .values_list("status", "month")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        counts[status] += n
+        months[month] += n
+    return dict(counts), sorted(months.items())
 
 
 def cutoff_preview(*, programme: Programme, cutoff: datetime.date | None, today: datetime.date) -> dict[str, int]:
@@ -177,7 +187,7 @@ class RuleHistoryRow:
     reason: str
 
 
-def _rule_value_shown(name: str, value) -> str:
+def _rule_value_shown(name: str, value, categories: dict[int, str] | None = None) -> str:
     """An audited rule value as the user reads it: labels instead of codes, names instead of ids, – for nothing."""
     if value in (None, ""):
         return "–"
@@ -190,14 +200,33 @@ def _rule_value_shown(name: str, value) -> str:
     if name == "referral_sources":
         return ", ".join(str(ReferralSource(code).label) for code in str(value).split(",") if code)
     if name == "need_categories":
-        ids = [int(pk) for pk in str(value).split(",") if pk]
-        return ", ".join(str(c.name) for c in NeedCategory.objects.filter(pk__in=ids)) or "–"
+        names = categories if categories is not None else _category_names([value])
+        ids = set(_category_ids(value))
+        return ", ".join(shown for pk, shown in names.items() if pk in ids) or "–"  # in the categories' order
     return str(value)
+
+
+def _category_ids(value) -> list[int]:
+    return [int(pk) for pk in str(value or "").split(",") if pk]
+
+
+def _category_names(values) -> dict[int, str]:
+    """The need categories named in audited rule values, read in one query (none when no value names one)."""
+    ids = {pk for value in values for pk in _category_ids(value)}
+    if not ids:
+        return {}
+    return {category.pk: str(category.name) for category in NeedCategory.objects.filter(pk__in=ids)}
 
 
 def eligibility_rule_history(*, programme: Programme, limit: int = 50) -> list[RuleHistoryRow]:
     """Every creation and change of the programme's eligibility rules, newest first, from the audit trail."""
-    rule_ids = [str(pk) for pk in EligibilityRule.objects.filter(programme=programme).values_list("pk", flat=True)]
+    # The rules' ids as text (the audit's object_id), in the same query.
+    rule_ids = (
+        EligibilityRule.objects.filter(programme=programme)
+        .order_by()
+        .annotate(text_id=Cast("pk", CharField()))
+        .values("text_id")
+    )
     events = (
         AuditEvent.objects.filter(
             object_type=EligibilityRule._meta.label_lower,
@@ -207,14 +236,18 @@ def eligibility_rule_history(*, programme: Programme, limit: int = 50) -> list[R
         .select_related("actor")
         .order_by("-occurred_at", "-id")[:limit]
     )
+    events = list(events)
+    categories = _category_names(
+        values.get("need_categories") for event in events for values in (event.old_values or {}, event.new_values or {})
+    )
     rows = []
     for event in events:
         old, new = event.old_values or {}, event.new_values or {}
         changes = [
             (
                 str(EligibilityRule._meta.get_field(name).verbose_name),
-                _rule_value_shown(name, old.get(name)),
-                _rule_value_shown(name, new.get(name)),
+                _rule_value_shown(name, old.get(name), categories),
+                _rule_value_shown(name, new.get(name), categories),
             )
             for name in new
             if name not in ("version", "programme") and old.get(name) != new.get(name)

@@ -63,7 +63,7 @@ def programme_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "overview": overview,
             "chart": chart,
             "chart_data": chart_data,
-            "rules": programme.eligibility_rules.prefetch_related("need_categories"),
+            "rules": programme.eligibility_rules.all(),  # the page shows no rule's categories: none read
             "rule_history": eligibility_rule_history(programme=programme),
             "today": timezone.localdate(),
         },

@@ -5,19 +5,21 @@ Nothing here returns a person, a family or an id of either; every count goes thr
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from families.models import Enrollment
 from outcomes.models import OutcomeMetric, OutcomeObservation, ServiceEpisode
 from programs.models import Fund, Programme
+from sibcase.aggregate_cache import ALL_PROGRAMMES, aggregates_version, cached_aggregate
 from sibcase.money import round_cents
 
 from ..models import LineKind, PaymentStatement, PaymentStatementLine, PaymentTerms, StatementKind, StatementStatus
@@ -59,7 +61,13 @@ class ProgrammeFigures:
 
 def _cohort_counts(programme: Programme | None = None) -> dict[int, dict[str, int]]:
     """Families and children whose participation ever began (the payment cohort: a waitlist spell never counts),
-    per programme (or for the one programme given)."""
+    per programme (or for the one programme given); from the shared cache, superseded whenever a programme's
+    enrollments change."""
+    scope = programme.pk if programme else ALL_PROGRAMMES
+    return cached_aggregate(scope=scope, name="cohort-counts", compute=partial(_cohort_counts_compute, programme))
+
+
+def _cohort_counts_compute(programme: Programme | None) -> dict[int, dict[str, int]]:
     enrollments = Enrollment.objects.filter(programme=programme) if programme else Enrollment.objects.all()
     rows = (
         enrollments.ever_active()
@@ -81,14 +89,22 @@ def published_children(cohorts: dict[int, dict[str, int]] | None = None) -> tupl
 
 def _families_by_year(programme: Programme | None = None) -> dict[int, dict[int, int]]:
     """Families per year their participation first began, per programme: the years add up to the families of the
-    cohort, so the year table and the cohort total are one group for disclosure control."""
+    cohort, so the year table and the cohort total are one group for disclosure control. From the shared cache."""
+    return cached_aggregate(
+        scope=programme.pk if programme else ALL_PROGRAMMES,
+        name="families-by-year",
+        compute=partial(_families_by_year_compute, programme),
+    )
+
+
+def _families_by_year_compute(programme: Programme | None) -> dict[int, dict[int, int]]:
     enrollments = Enrollment.objects.filter(programme=programme) if programme else Enrollment.objects.all()
-    years: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    years: dict[int, Counter[int]] = defaultdict(Counter)
     for row in (
         enrollments.ever_active().values("programme_id", "family_id").annotate(first=Min("activated_on")).order_by()
     ):
         years[row["programme_id"]][row["first"].year] += 1
-    return years
+    return {pk: dict(by_year) for pk, by_year in years.items()}  # plain dicts: picklable into the cache
 
 
 def _published_families(programme: Programme, by_year: dict[int, int], families: int):
@@ -105,12 +121,20 @@ def fund_overview() -> list[ProgrammeFigures]:
     seconds = settings.SIBCASE["FUND_REPORT_CACHE_SECONDS"]
     if not seconds:
         return fund_overview_compute()
-    return cache.get_or_set(f"fund-overview:{get_language()}", fund_overview_compute, seconds)
+    # Under the all-programmes version: a change of enrollments, observations or statements shows at once.
+    key = f"fund-overview:{get_language()}:{aggregates_version(ALL_PROGRAMMES)}"
+    return cache.get_or_set(key, fund_overview_compute, seconds)
 
 
 def fund_overview_compute() -> list[ProgrammeFigures]:
     """One row per programme: the cohort, services delivered, outcome events, costs, savings and payments."""
-    programmes = list(Programme.objects.select_related("municipality").order_by("municipality__name_fi", "name_fi"))
+    # The current terms' total cap comes with each programme (the latest version wins).
+    latest_cap = PaymentTerms.objects.filter(programme=OuterRef("pk")).order_by("-effective_from").values("total_cap")
+    programmes = list(
+        Programme.objects.select_related("municipality")
+        .annotate(current_total_cap=Subquery(latest_cap[:1]))
+        .order_by("municipality__name_fi", "name_fi")
+    )
     cohorts = _cohort_counts()
     children_shown, _ = published_children(cohorts)
     family_years = _families_by_year()
@@ -119,35 +143,60 @@ def fund_overview_compute() -> list[ProgrammeFigures]:
         ServiceEpisode.objects.values("enrollment__programme_id", "provider__name").annotate(n=Count("id")).order_by()
     ):
         episodes[row["enrollment__programme_id"]][row["provider__name"] or "–"] = row["n"]
+    # Outcome events per metric, the metric's programme and names in the same grouped query.
     events: dict[int, dict[str, int]] = defaultdict(dict)
-    metrics = {metric.pk: metric for metric in OutcomeMetric.objects.all()}
-    for row in OutcomeObservation.objects.values("metric_id").annotate(n=Count("id")).order_by():
-        metric = metrics[row["metric_id"]]
-        events[metric.programme_id][metric.name] = row["n"]
-    hidden_ids = hidden_statement_ids()
-    money = {
-        row["programme_id"]: row
-        for row in PaymentStatement.objects.filter(kind=StatementKind.ANNUAL)
-        .exclude(pk__in=hidden_ids)
-        .values("programme_id")
-        .annotate(
-            child_years=Sum("child_years"),
-            counterfactual=Sum("counterfactual_cost"),
-            actual=Sum("actual_cost"),
-            savings=Sum("savings"),
-            paid=Sum("payable", filter=Q(status=StatementStatus.PAID)),
-            approved=Sum("payable", filter=Q(status=StatementStatus.APPROVED)),
-            pending=Sum("payable", filter=Q(status__in=[StatementStatus.DRAFT, StatementStatus.VALIDATED])),
+    for row in (
+        OutcomeObservation.objects.values(
+            "metric_id", "metric__programme_id", "metric__name_fi", "metric__name_sv", "metric__name_en"
         )
-        .order_by()
-    }
-    hidden_periods = dict(
-        PaymentStatement.objects.filter(pk__in=hidden_ids)
-        .values_list("programme_id")
         .annotate(n=Count("id"))
         .order_by()
+    ):
+        metric = OutcomeMetric(
+            name_fi=row["metric__name_fi"], name_sv=row["metric__name_sv"], name_en=row["metric__name_en"]
+        )
+        events[row["metric__programme_id"]][metric.name] = row["n"]
+    # The annual statements and their lines, read once: the hidden periods, then the sums over the shown ones.
+    annual = list(
+        PaymentStatement.objects.filter(kind=StatementKind.ANNUAL).only(
+            "pk",
+            "programme_id",
+            "child_count",
+            "status",
+            "child_years",
+            "counterfactual_cost",
+            "actual_cost",
+            "savings",
+            "payable",
+        )
     )
-    caps = _current_total_caps()
+    lines_of: dict[int, list] = defaultdict(list)
+    for line in PaymentStatementLine.objects.filter(statement__kind=StatementKind.ANNUAL).only(
+        "pk", "statement_id", "kind", "observation_count", "amount"
+    ):
+        lines_of[line.statement_id].append(line)
+    hidden_ids = _hidden_among(annual, lines_of)
+    money: dict[int, dict[str, Decimal]] = {}
+    for statement in annual:
+        if statement.pk in hidden_ids:
+            continue
+        sums = money.setdefault(
+            statement.programme_id,
+            {"child_years": Decimal("0"), **dict.fromkeys(("counterfactual", "actual", "savings"), ZERO)}
+            | dict.fromkeys(("paid", "approved", "pending"), ZERO),
+        )
+        sums["child_years"] += statement.child_years
+        sums["counterfactual"] += statement.counterfactual_cost
+        sums["actual"] += statement.actual_cost
+        sums["savings"] += statement.savings
+        if statement.status == StatementStatus.PAID:
+            sums["paid"] += statement.payable
+        elif statement.status == StatementStatus.APPROVED:
+            sums["approved"] += statement.payable
+        elif statement.status in (StatementStatus.DRAFT, StatementStatus.VALIDATED):
+            sums["pending"] += statement.payable
+    hidden_periods = Counter(statement.programme_id for statement in annual if statement.pk in hidden_ids)
+    caps = {programme.pk: programme.current_total_cap for programme in programmes}
     rows = []
     for programme in programmes:
         cohort = cohorts.get(programme.pk, {"families": 0, "children": 0})
@@ -183,13 +232,6 @@ def fund_overview_totals(rows: list[ProgrammeFigures]) -> dict[str, Decimal]:
         name: sum((getattr(row, name) for row in shown), ZERO)
         for name in ("counterfactual", "actual", "savings", "paid", "approved", "pending")
     }
-
-
-def _current_total_caps() -> dict[int, Decimal | None]:
-    caps: dict[int, Decimal | None] = {}
-    for terms in PaymentTerms.objects.order_by("programme_id", "effective_from"):
-        caps[terms.programme_id] = terms.total_cap  # the latest version wins
-    return caps
 
 
 @dataclass
@@ -262,11 +304,15 @@ def programme_report(*, programme: Programme, year: int | None = None) -> Progra
     )
     by_year = {s.period_start.year: s for s in statements}
     statement = by_year.get(year) if year else (statements[-1] if statements else None)
-    hidden_ids = hidden_statement_ids(programme=programme)
+    # Every annual statement's lines in one query: for the hidden periods and for the lines of the one shown.
+    lines_of: dict[int, list[PaymentStatementLine]] = defaultdict(list)
+    for line in PaymentStatementLine.objects.filter(statement__in=[s.pk for s in statements]).select_related("metric"):
+        lines_of[line.statement_id].append(line)
+    hidden_ids = _hidden_among(statements, lines_of)
     statement_hidden = statement is not None and statement.pk in hidden_ids
     lines: list[LineRow] = []
     if statement is not None and not suppressed and not statement_hidden:
-        lines = _published_lines(list(statement.lines.select_related("metric")))[0]
+        lines = _published_lines(lines_of.get(statement.pk, []))[0]
     terms = PaymentTerms.objects.filter(programme=programme).order_by("-effective_from").first()
     shown_children = published_children(cohorts)[0].get(programme.pk, 0)
     years, assumptions = _years(programme, by_year, shown_children, terms, suppressed, hidden_ids)
@@ -361,6 +407,14 @@ def hidden_statement_ids(*, programme: Programme | None = None) -> set[int]:
     ):
         lines[line.statement_id].append(line)
     return hidden | {pk for pk, group in lines.items() if not _line_protection(group)[2]}
+
+
+def _hidden_among(statements: list[PaymentStatement], lines_of: dict[int, list]) -> set[int]:
+    """hidden_statement_ids for statements and lines already read: the same rule, no query."""
+    hidden = {s.pk for s in statements if s.child_count < THRESHOLD}
+    return hidden | {
+        pk for pk, group in lines_of.items() if pk not in hidden and group and not _line_protection(group)[2]
+    }
 
 
 def _years(programme, by_year, cohort, terms, suppressed, hidden_ids) -> tuple[list[YearRow], dict]:

@@ -15,11 +15,13 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
 from outcomes.models import MetricUnitCost, OutcomeMetric
+from sibcase.aggregate_cache import cached_aggregate
 
 from ..models import (
     LineKind,
@@ -247,42 +249,64 @@ def statement_verify(*, statement: PaymentStatement) -> Verification:
     return result
 
 
-def changed_after_validation(*, statement: PaymentStatement) -> list[str]:
+def changed_after_validation(*, statement: PaymentStatement) -> list[tuple[str, int]]:
     """What today's data says differently from the frozen inputs: children added to or gone from the cohort, and
-    observations added, changed or gone. These land in the next statement as adjustments."""
+    observations added, changed or gone. These land in the next statement as adjustments.
+
+    Counted by the database in one query (the cohort and its observations are never loaded), and kept in the shared
+    cache under the programme's version: enrollments, observations and statement transitions supersede it."""
     if statement.kind == StatementKind.TRUE_UP or not statement.frozen_hash:
         return []
+    return cached_aggregate(
+        scope=statement.programme_id,
+        name=f"changed-after-validation:{statement.pk}:{statement.frozen_hash}",
+        compute=partial(_changed_after_validation_compute, statement),
+    )
+
+
+# Each count compares today's rows (live) with the frozen ones; a key on one side only is added or gone.
+_CHANGE_COUNTS = """
+WITH live_cohort (child_id, cohort_start) AS ({live_cohort}),
+frozen_cohort (child_id, cohort_start) AS ({frozen_cohort}),
+live_obs (id, value) AS ({live_obs}),
+frozen_obs (id, value) AS ({frozen_obs})
+SELECT
+  (SELECT COUNT(*) FROM live_cohort l WHERE NOT EXISTS (SELECT 1 FROM frozen_cohort f WHERE f.child_id = l.child_id)),
+  (SELECT COUNT(*) FROM frozen_cohort f WHERE NOT EXISTS (SELECT 1 FROM live_cohort l WHERE l.child_id = f.child_id)),
+  (SELECT COUNT(*) FROM live_cohort l JOIN frozen_cohort f ON f.child_id = l.child_id
+    WHERE l.cohort_start <> f.cohort_start),
+  (SELECT COUNT(*) FROM live_obs l WHERE NOT EXISTS (SELECT 1 FROM frozen_obs f WHERE f.id = l.id)),
+  (SELECT COUNT(*) FROM frozen_obs f WHERE NOT EXISTS (SELECT 1 FROM live_obs l WHERE l.id = f.id)),
+  (SELECT COUNT(*) FROM live_obs l JOIN frozen_obs f ON f.id = l.id WHERE l.value <> f.value)
+"""
+_CHANGE_NAMES = (
+    "cohort_added",
+    "cohort_removed",
+    "cohort_start_changed",
+    "observations_added",
+    "observations_removed",
+    "observations_changed",
+)
+
+
+def _changed_after_validation_compute(statement: PaymentStatement) -> list[tuple[str, int]]:
     programme = statement.programme
     last_day = last_counted_day(programme, statement.period_start, statement.period_end)
-    frozen_cohort = dict(
-        StatementCohortEntry.objects.filter(statement=statement).values_list("child_id", "cohort_start")
-    )
-    live_cohort = {
-        row["child_id"]: row["cohort_start"] for row in cohort_children(programme=programme, last_day=last_day)
+    parts = {
+        "live_cohort": cohort_children(programme=programme, last_day=last_day).values("child_id", "cohort_start"),
+        "frozen_cohort": StatementCohortEntry.objects.filter(statement=statement).values("child_id", "cohort_start"),
+        "live_obs": cohort_observations(
+            programme=programme, period_start=statement.period_start, last_day=last_day
+        ).values("id", "value"),
+        "frozen_obs": StatementObservation.objects.filter(statement=statement).values("observation_id", "value"),
     }
-    frozen_obs = dict(StatementObservation.objects.filter(statement=statement).values_list("observation_id", "value"))
-    live_obs = dict(
-        cohort_observations(programme=programme, period_start=statement.period_start, last_day=last_day).values_list(
-            "id", "value"
-        )
-    )
-    changes = []
-    added = live_cohort.keys() - frozen_cohort.keys()
-    gone = frozen_cohort.keys() - live_cohort.keys()
-    moved = [c for c in live_cohort.keys() & frozen_cohort.keys() if live_cohort[c] != frozen_cohort[c]]
-    if added:
-        changes.append(("cohort_added", len(added)))
-    if gone:
-        changes.append(("cohort_removed", len(gone)))
-    if moved:
-        changes.append(("cohort_start_changed", len(moved)))
-    new_obs = live_obs.keys() - frozen_obs.keys()
-    gone_obs = frozen_obs.keys() - live_obs.keys()
-    changed_obs = [o for o in live_obs.keys() & frozen_obs.keys() if live_obs[o] != frozen_obs[o]]
-    if new_obs:
-        changes.append(("observations_added", len(new_obs)))
-    if gone_obs:
-        changes.append(("observations_removed", len(gone_obs)))
-    if changed_obs:
-        changes.append(("observations_changed", len(changed_obs)))
-    return changes
+    sql: dict[str, str] = {}
+    params: list = []
+    for name in ("live_cohort", "frozen_cohort", "live_obs", "frozen_obs"):  # the order their SQL appears in
+        part_sql, part_params = parts[name].query.sql_with_params()
+        sql[name] = part_sql
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute(_CHANGE_COUNTS.format(**sql), params)
+        counts = cursor.fetchone()
+    return [(name, n) for name, n in zip(_CHANGE_NAMES, counts, strict=True) if n]

@@ -65,6 +65,16 @@ def statement_population(*, statement: PaymentStatement) -> list[int]:
     )
 
 
+def _population_exists(*, statement: PaymentStatement) -> bool:
+    """Whether statement_population is non-empty, without reading it (a year's observations of a programme)."""
+    if statement.kind == StatementKind.TRUE_UP:
+        return False
+    last_day = last_counted_day(statement.programme, statement.period_start, statement.period_end)
+    return cohort_observations(
+        programme=statement.programme, period_start=statement.period_start, last_day=last_day
+    ).exists()
+
+
 def draw(*, population: list[int], size: int, seed: int) -> list[int]:
     return sorted(random.Random(seed).sample(population, size))  # noqa: S311 - reproducible by design, not secret
 
@@ -199,14 +209,22 @@ def sample_item_resolve(
     return item
 
 
-def sample_problems(*, statement: PaymentStatement) -> list[Problem]:
-    """Why the statement cannot be validated yet as far as the verification sample goes (empty: it can)."""
-    sample = StatementSample.objects.filter(statement=statement).first()
+_READ = object()  # sample_problems' default: read the statement's sample
+
+
+def sample_problems(
+    *, statement: PaymentStatement, sample: StatementSample | None | object = _READ, items: list | None = None
+) -> list[Problem]:
+    """Why the statement cannot be validated yet as far as the verification sample goes (empty: it can). A page
+    that has read the sample (None: there is none) and its items already passes them."""
+    if sample is _READ:
+        sample = StatementSample.objects.filter(statement=statement).first()
     if sample is None:
-        if statement_population(statement=statement):
+        if _population_exists(statement=statement):
             return [Problem("sample_missing", _("Poimi ja tarkasta otos ennen laskelman tarkastusta."))]
         return []
-    items = list(sample.items.all())
+    assert isinstance(sample, StatementSample)
+    items = list(sample.items.all()) if items is None else items
     problems = []
     if any(item.outcome == SampleItemOutcome.PENDING for item in items):
         problems.append(Problem("sample_incomplete", _("Otoksen kaikkia havaintoja ei ole tarkastettu.")))
@@ -222,13 +240,16 @@ def sample_problems(*, statement: PaymentStatement) -> list[Problem]:
     return problems
 
 
-def sample_result(*, sample: StatementSample) -> dict:
+def sample_result(*, sample: StatementSample, items: list | None = None) -> dict:
     """Checked, confirmed and disputed counts and the error rate (disputed / checked)."""
-    items = list(sample.items.values_list("outcome", flat=True))
-    checked = sum(1 for outcome in items if outcome != SampleItemOutcome.PENDING)
-    disputed = sum(1 for outcome in items if outcome == SampleItemOutcome.DISPUTED)
+    if items is None:
+        outcomes = list(sample.items.values_list("outcome", flat=True))
+    else:
+        outcomes = [item.outcome for item in items]
+    checked = sum(1 for outcome in outcomes if outcome != SampleItemOutcome.PENDING)
+    disputed = sum(1 for outcome in outcomes if outcome == SampleItemOutcome.DISPUTED)
     return {
-        "size": len(items),
+        "size": len(outcomes),
         "checked": checked,
         "confirmed": checked - disputed,
         "disputed": disputed,

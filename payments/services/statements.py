@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from programs.models import Programme
+from sibcase.aggregate_cache import programme_data_changed
 from sibcase.audit import audit_record
 from sibcase.errors import DomainError, Problem
 from sibcase.models import Role, User
@@ -121,8 +122,18 @@ def _figures_fields(figures: StatementFigures) -> dict:
     }
 
 
-def statement_summary(statement: PaymentStatement) -> dict:
-    """The figures and lines of a statement as plain values: what the recalculation diff and the audit keep."""
+def _summary_order(line: PaymentStatementLine) -> tuple:
+    """The database's order_by("kind", "description", "unit_cost", "adjusts_id"), NULLs last as PostgreSQL does."""
+    return (line.kind, line.description, line.unit_cost, line.adjusts_id is None, line.adjusts_id or 0)
+
+
+def statement_summary(statement: PaymentStatement, *, lines: list[PaymentStatementLine] | None = None) -> dict:
+    """The figures and lines of a statement as plain values: what the recalculation diff and the audit keep.
+    A page that has read the lines passes them."""
+    if lines is None:
+        lines = list(statement.lines.order_by("kind", "description", "unit_cost", "adjusts_id"))
+    else:
+        lines = sorted(lines, key=_summary_order)
     return {
         "payable": str(statement.payable),
         "savings": str(statement.savings),
@@ -133,16 +144,14 @@ def statement_summary(statement: PaymentStatement) -> dict:
         "calculated_at": statement.calculated_at.isoformat() if statement.calculated_at else None,
         "lines": [
             {
-                "kind": kind,
-                "description": description,
-                "unit_cost": str(unit_cost),
-                "quantity": str(quantity),
-                "observations": observations,
-                "amount": str(amount),
+                "kind": line.kind,
+                "description": line.description,
+                "unit_cost": str(line.unit_cost),
+                "quantity": str(line.quantity),
+                "observations": line.observation_count,
+                "amount": str(line.amount),
             }
-            for kind, description, unit_cost, quantity, observations, amount in statement.lines.order_by(
-                "kind", "description", "unit_cost", "adjusts_id"
-            ).values_list("kind", "description", "unit_cost", "quantity", "observation_count", "amount")
+            for line in lines
         ],
     }
 
@@ -227,6 +236,8 @@ def statement_calculate(
             old={"figures": previous} if previous else None,
             new={"figures": statement_summary(statement)},
         )
+        # The fund reports' cached figures read the statements.
+        programme_data_changed(programme_ids=[statement.programme_id])
     return statement
 
 
@@ -342,6 +353,7 @@ def statement_transition(
         statement.save(update_fields=fields)
         event = "statement.first_approval" if new_values.get("first_approval") else f"statement.{to_status}"
         audit_record(actor=actor, event_type=event, obj=statement, old={"status": old}, new=new_values)
+        programme_data_changed(programme_ids=[statement.programme_id])
     return statement
 
 

@@ -317,6 +317,9 @@ SIBCASE = {
     # Fund reports' projection: the savings rate per child-year so far, times these factors.
     # The fund overview's aggregates are recomputed at most this often (seconds; 0: every request).
     "FUND_REPORT_CACHE_SECONDS": env.int("FUND_REPORT_CACHE_SECONDS", default=300),
+    # Whole-programme aggregates in the shared cache, superseded on every change (sibcase/aggregate_cache.py); this
+    # only bounds how long an entry lives (seconds; 0: no caching).
+    "AGGREGATE_CACHE_SECONDS": env.int("AGGREGATE_CACHE_SECONDS", default=3600),
     "PROJECTION_SCENARIOS": {"optimistic": Decimal("1.25"), "pessimistic": Decimal("0.50")},
     # A statement paying more than this (EUR) needs a second approver (four eyes on large payments).
     "PAYMENT_SECOND_APPROVAL_OVER": Decimal(env.str("PAYMENT_SECOND_APPROVAL_OVER", default="100000.00")),

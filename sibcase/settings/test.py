@@ -28,8 +28,9 @@ REST_FRAMEWORK = {  # noqa: F405
         "identity_code_lookup": "10000/minute",
     },
 }
-# Tests measure the fund overview's real queries; the cache has its own test.
-SIBCASE = {**SIBCASE, "FUND_REPORT_CACHE_SECONDS": 0}  # noqa: F405
+# Tests measure the real queries (and a test's changes are never committed, so nothing would supersede a cached
+# aggregate); the caches have their own tests.
+SIBCASE = {**SIBCASE, "FUND_REPORT_CACHE_SECONDS": 0, "AGGREGATE_CACHE_SECONDS": 0}  # noqa: F405
 
 # Uploads of a test run land in a throwaway folder, never in the working tree.
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="sibcase-test-files-"))
