@@ -20,7 +20,7 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import expect
 
-from families.models import CaseNote, ConsentScope, Enrollment, EnrollmentStatus, ExitReason, Family
+from families.models import CaseAttachment, CaseNote, ConsentScope, Enrollment, EnrollmentStatus, ExitReason, Family
 from outcomes.models import OutcomeObservation, ServiceEpisode, ServiceNeedsAssessment, ServiceVisit
 from payments.models import ComparisonGroupCost, PaymentStatement, StatementStatus
 from payments.services.statements import statement_calculate, statement_transition
@@ -69,6 +69,19 @@ def _finnish_sources() -> frozenset[str]:
     return frozenset(texts)
 
 
+def finnish_left(html: str, language: str) -> list[str]:
+    """Finnish in the visible text of a Swedish or English page: catalogue texts, and in English any ä or ö word."""
+    if language == "fi":
+        return []
+    parser = VisibleText()
+    parser.feed(html)
+    text = parser.text
+    found = sorted(source for source in _finnish_sources() if source in text)
+    if language == "en":
+        found += sorted(set(re.findall(r"\w*[äöÄÖ]\w*", text)))
+    return found
+
+
 class Walk:
     """A signed-in user's tab, in one language, that checks each page it reaches at both widths."""
 
@@ -89,6 +102,33 @@ class Walk:
 
     def click(self, role: str, finnish: str) -> None:
         self.page.get_by_role(role, name=self.t(finnish), exact=True).first.click()
+
+    def open(self, link: str, name: str) -> None:
+        """Follows a link by its text and checks the page it leads to."""
+        self.click("link", link)
+        self.check(name)
+
+    def form(self, link: str, name: str, fields: dict[str, str | int | dict], submit: str = "Tallenna") -> None:
+        """Opens a form from its link, checks the page, fills the fields (by id) and sends it.
+
+        A field's value is typed into an input; into a select it picks the option of that value, or (an int) the
+        option at that index; a dict is a file (name, mimeType, buffer) for a file input."""
+        self.open(link, name)
+        for field_id, value in fields.items():
+            field = self.page.locator(f"#id_{field_id}")
+            if isinstance(value, dict):
+                field.set_input_files(files=[value])
+            elif isinstance(value, int):
+                field.select_option(index=value)
+            elif field.evaluate("e => e.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                field.fill(value)
+        self.click("button", submit)
+
+    def says(self, finnish: str) -> None:
+        """The page's message after a form was sent, in the walk's language."""
+        expect(self.page.locator(".messages")).to_contain_text(self.t(finnish))
 
     def check(self, name: str) -> None:
         """Every width: axe, no sideways scrolling. Once: no internal code, no untranslated Finnish."""
@@ -117,15 +157,8 @@ class Walk:
         html = page.content()
         if codes := internal_codes(html):
             self.problems.append(f"{where}: internal codes {sorted(codes)}")
-        if self.language != "fi":
-            parser = VisibleText()
-            parser.feed(html)
-            text = parser.text
-            finnish = sorted(source for source in _finnish_sources() if source in text)
-            if self.language == "en":
-                finnish += sorted(set(re.findall(r"\w*[äöÄÖ]\w*", text)))
-            if finnish:
-                self.problems.append(f"{where}: not translated: {finnish[:6]}")
+        if untranslated := finnish_left(html, self.language):
+            self.problems.append(f"{where}: not translated: {untranslated[:6]}")
 
     def done(self) -> None:
         assert not self.problems, "\n".join(self.problems)
@@ -150,6 +183,7 @@ def walk(browser, live_server):
         login(page, live_server, username)
         walker = Walk(page, live_server, language)
         walker.switch_language()
+        walker.check("home")
         return walker
 
     yield start
@@ -238,41 +272,38 @@ def test_social_worker_carries_a_family_from_referral_to_exit(walk, world, langu
     w = walk("sosiaalityo", language)
     page, t = w.page, w.t
     programme = getattr(world["small"], f"name_{language}")
-    w.check("caseload")
 
-    w.click("link", "Uusi ohjaus")
-    w.check("referral-form")
-    page.locator("#id_programme").select_option(label=programme)
-    page.locator("#id_source").select_option("neuvola")
-    page.locator("#id_referred_on").fill("10.1.2024")
-    page.locator("#id_reason").fill("Concentration at school")
-    page.locator("#id_postal_code").fill("00980")
-    page.locator("#id_district").fill("Vuosaari")
-    page.locator("#id_child-0-first_names").fill("Aino")
-    page.locator("#id_child-0-last_name").fill("Testinen")
-    page.locator("#id_child-0-identity_code").fill(identity_code(11))
-    page.locator("#id_guardian-0-first_names").fill("Maija")
-    page.locator("#id_guardian-0-last_name").fill("Testinen")
-    page.locator("#id_guardian-0-identity_code").fill(identity_code(12, birth=D(1988, 3, 3)))
-    page.locator("#id_guardian-0-employment_status").select_option("unemployed")
-    w.click("button", "Tallenna perhe ja ohjaus")
+    w.form(
+        "Uusi ohjaus",
+        "referral-form",
+        {
+            "programme": str(world["small"].pk),
+            "source": "neuvola",
+            "referred_on": "10.1.2024",
+            "reason": "Concentration at school",
+            "postal_code": "00980",
+            "district": "Vuosaari",
+            "child-0-first_names": "Aino",
+            "child-0-last_name": "Testinen",
+            "child-0-identity_code": identity_code(11),
+            "guardian-0-first_names": "Maija",
+            "guardian-0-last_name": "Testinen",
+            "guardian-0-identity_code": identity_code(12, birth=D(1988, 3, 3)),
+            "guardian-0-employment_status": "unemployed",
+        },
+        submit="Tallenna perhe ja ohjaus",
+    )
     expect(page.locator("#timeline-heading")).to_be_visible()
     family = Family.objects.get(children__first_names="Aino")
     w.check("family")
 
-    w.click("link", "Kirjaa suostumus")
-    w.check("consent-form")
-    page.locator("#id_guardian").select_option(index=1)
-    page.locator("#id_programme").select_option(label=programme)
-    page.locator("#id_given_on").fill("15.1.2024")
-    w.click("button", "Tallenna suostumus")
-    expect(page.locator(".messages")).to_contain_text(t("Suostumus kirjattiin."))
-
-    w.click("link", "Ota mukaan ohjelmaan")
-    w.check("enrollment-form")
-    page.locator("#id_programme").select_option(label=programme)
-    page.locator("#id_enrolled_on").fill("1.2.2024")
-    w.click("button", "Tallenna")
+    programme = {"programme": str(world["small"].pk)}
+    w.form(
+        "Kirjaa suostumus", "consent-form", {"guardian": 1, **programme, "given_on": "15.1.2024"}, "Tallenna suostumus"
+    )
+    w.says("Suostumus kirjattiin.")
+    w.form("Ota mukaan ohjelmaan", "enrollment-form", {**programme, "enrolled_on": "1.2.2024"})
+    expect(page.get_by_role("link", name=t("Jonosta mukaan ohjelmaan"))).to_be_visible()
     enrollment = Enrollment.objects.get(family=family)
     assert enrollment.status == EnrollmentStatus.WAITLISTED  # the one place is taken: the family queues
     w.check("family-queued")
@@ -281,50 +312,30 @@ def test_social_worker_carries_a_family_from_referral_to_exit(walk, world, langu
     occupant = world["occupant"]
     occupant.status, occupant.exit_date, occupant.exit_reason = EnrollmentStatus.EXITED, D(2024, 2, 9), "completed"
     occupant.save(update_fields=["status", "exit_date", "exit_reason"])
-    w.click("link", "Jonosta mukaan ohjelmaan")
-    w.check("activation-form")
-    page.locator("#id_activated_on").fill("10.2.2024")
-    w.click("button", "Tallenna")
-    expect(page.locator(".messages")).to_contain_text(t("Perhe siirtyi jonosta mukaan ohjelmaan."))
+    w.form("Jonosta mukaan ohjelmaan", "activation-form", {"activated_on": "10.2.2024"})
+    w.says("Perhe siirtyi jonosta mukaan ohjelmaan.")
 
-    w.click("link", "Palvelutarpeen arvio")
-    w.check("assessment-form")
-    page.locator("#id_started_on").fill("12.2.2024")
-    page.locator("#id_summary").fill("Support for everyday routines")
-    w.click("button", "Tallenna")
+    w.form("Palvelutarpeen arvio", "assessment-form", {"started_on": "12.2.2024", "summary": "Everyday routines"})
     expect(page.locator("#timeline-heading")).to_be_visible()
-
-    w.click("link", "Palvelujakso")
-    w.check("episode-form")
-    page.locator("#id_enrollment").select_option(index=1)
-    page.locator("#id_service").select_option(index=1)
-    page.locator("#id_start_date").fill("15.2.2024")
-    w.click("button", "Tallenna")
+    w.form("Palvelujakso", "episode-form", {"enrollment": 1, "service": 1, "start_date": "15.2.2024"})
     expect(page.locator("#episodes-heading")).to_be_visible()
-
-    w.click("link", "Tulostieto")
-    w.check("observation-form")
-    page.locator("#id_metric").select_option(index=1)
-    page.locator("#id_child").select_option(index=1)
-    page.locator("#id_source").select_option("social_worker")
-    page.locator("#id_period_start").fill("1.3.2024")
-    page.locator("#id_period_end").fill("31.3.2024")
-    page.locator("#id_value").fill("2")
-    w.click("button", "Tallenna")
+    observation = {"metric": 1, "child": 1, "source": "social_worker", "period_start": "1.3.2024"}
+    w.form("Tulostieto", "observation-form", {**observation, "period_end": "31.3.2024", "value": "2"})
     expect(page.locator("#observations-heading")).to_be_visible()
+    w.form("Kirjoita merkintä", "note-form", {"text": "Home visit: doing well"}, "Tallenna merkintä")
+    w.says("Merkintä tallennettiin.")
 
-    w.click("link", "Kirjoita merkintä")
-    w.check("note-form")
-    page.locator("#id_text").fill("Home visit: the family is doing well")
-    w.click("button", "Tallenna merkintä")
-    expect(page.locator(".messages")).to_contain_text(t("Merkintä tallennettiin."))
+    pdf = {"name": "report.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}
+    w.form("Lisää liite", "attachment-form", {"file": pdf, "description": "School report"}, "Tallenna liite")
+    w.says("Liite tallennettiin.")
 
-    page.get_by_role("link", name=t("Päätä osallistuminen"), exact=True).first.click()
-    w.check("exit-form")
-    page.locator("#id_exit_date").fill("30.6.2024")
-    page.locator("#id_reason").select_option(ExitReason.COMPLETED)
-    w.click("button", "Päätä osallistuminen")
-    expect(page.locator(".messages")).to_contain_text(t("Osallistuminen päätettiin."))
+    w.form(
+        "Päätä osallistuminen",
+        "exit-form",
+        {"exit_date": "30.6.2024", "reason": ExitReason.COMPLETED},
+        "Päätä osallistuminen",
+    )
+    w.says("Osallistuminen päätettiin.")
     w.check("family-exited")
     w.done()
 
@@ -334,6 +345,7 @@ def test_social_worker_carries_a_family_from_referral_to_exit(walk, world, langu
     assert ServiceEpisode.objects.filter(family=family).count() == 1
     assert OutcomeObservation.objects.filter(child__family=family).count() == 1
     assert CaseNote.objects.filter(family=family).count() == 1
+    assert CaseAttachment.objects.filter(family=family).count() == 1
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -341,29 +353,21 @@ def test_coordinator_closes_the_window_approves_and_calculates(walk, world, lang
     w = walk("koordinaattori", language)
     page, t = w.page, w.t
     paid = world["paid"]
-    w.check("home")
 
-    w.click("link", "Ohjelmat")
-    w.check("programmes")
+    w.open("Ohjelmat", "programmes")
     page.get_by_role("link", name=getattr(paid, f"name_{language}"), exact=True).click()
     w.check("programme")
-    w.click("link", "Muuta ilmoittautumisikkunaa")
-    w.check("window-form")
-    today = datetime.date.today()
-    page.locator("#id_enrollment_cutoff").fill(f"{today.day}.{today.month}.{today.year}")
-    page.locator("#id_decision_body").fill("Social services board")
-    page.locator("#id_decision_date").fill(f"{today.day}.{today.month}.{today.year}")
-    page.locator("#id_reason").fill("Board decision")
-    w.click("button", "Esikatsele vaikutus")
+    day = f"{datetime.date.today():%d.%m.%Y}"
+    window = {"enrollment_cutoff": day, "decision_body": "Social services board", "decision_date": day}
+    w.form("Muuta ilmoittautumisikkunaa", "window-form", {**window, "reason": "Board decision"}, "Esikatsele vaikutus")
     w.check("window-preview")
     w.click("button", "Tallenna muutos")
-    expect(page.locator(".messages")).to_contain_text(t("Ilmoittautumisikkuna päivitettiin ja muutos kirjattiin."))
+    w.says("Ilmoittautumisikkuna päivitettiin ja muutos kirjattiin.")
     expect(page.locator("main .status-closed")).to_be_visible()
     assert ProgrammeWindowChange.objects.filter(programme=paid).count() == 1
 
     w.click("link", "Ohjelmat")
-    w.click("link", "Hyväksyntäjono")
-    w.check("inbox")
+    w.open("Hyväksyntäjono", "inbox")
     page.locator("main table a[href*='/payments/statements/']").first.click()
     w.check("statement-validated")
     w.click("button", "Hyväksy maksettavaksi")
@@ -371,8 +375,7 @@ def test_coordinator_closes_the_window_approves_and_calculates(walk, world, lang
     world["waiting"].refresh_from_db()
     assert world["waiting"].status == StatementStatus.APPROVED
 
-    w.click("link", "Tulospalkkiot")
-    w.check("statements")
+    w.open("Tulospalkkiot", "statements")
     page.locator("#id_programme").select_option(str(paid.pk))
     page.locator("#id_year").fill("2025")
     w.click("button", "Käynnistä laskenta")
@@ -386,10 +389,8 @@ def test_coordinator_closes_the_window_approves_and_calculates(walk, world, lang
 def test_provider_worker_finds_a_family_and_records_visits(walk, world, language):
     w = walk("perhekumppani", language)
     page = w.page
-    w.check("home")
 
-    w.click("link", "Perheet")
-    w.check("families")
+    w.open("Perheet", "families")
     page.locator("#id_q").fill("Virtanen")
     w.click("button", "Hae")
     rows = page.locator("main table tbody tr")
@@ -398,18 +399,12 @@ def test_provider_worker_finds_a_family_and_records_visits(walk, world, language
     expect(page.get_by_role("heading", level=1)).to_contain_text(world["families"][0].reference)
     w.check("family")
 
-    w.click("link", "Tapaaminen")
-    w.check("visit-form")
-    page.locator("#id_episode").select_option(index=1)
-    page.locator("#id_visited_on").fill("4.3.2024")
-    page.locator("#id_duration_minutes").fill("45")
-    w.click("button", "Tallenna")
+    w.form("Tapaaminen", "visit-form", {"episode": 1, "visited_on": "4.3.2024", "duration_minutes": "45"})
     expect(page.locator("#timeline-heading")).to_be_visible()
     assert ServiceVisit.objects.filter(episode__family=world["families"][0]).count() == 1
 
     w.click("link", "Etusivu")
-    w.click("link", "Kirjaa ryhmätapaaminen")
-    w.check("group-visit-form")
+    w.open("Kirjaa ryhmätapaaminen", "group-visit-form")
     for box in page.locator("input[name=episodes]").all():
         box.check()
     page.locator("#id_visited_on").fill("6.3.2024")
@@ -426,10 +421,8 @@ def test_evaluator_records_a_comparison_cost_and_validates_with_a_sample(walk, w
     w = walk("arvioija", language)
     page, t = w.page, w.t
     paid = world["paid"]
-    w.check("home")
 
-    w.click("link", "Tulospalkkiot")
-    w.check("statements")
+    w.open("Tulospalkkiot", "statements")
     page.locator("#id_cmp-programme").select_option(str(paid.pk))
     page.locator("#id_cmp-year").fill("2025")
     page.locator("#id_cmp-cost_per_child_year").fill("7200")
@@ -441,13 +434,13 @@ def test_evaluator_records_a_comparison_cost_and_validates_with_a_sample(walk, w
     page.locator(f"main a[href='/payments/statements/{world['draft'].pk}/']").first.click()
     w.check("statement-draft")
     w.click("button", "Poimi tarkastusotos")
-    expect(page.locator(".messages")).to_contain_text(t("Otos poimittiin."))
+    w.says("Otos poimittiin.")
     w.check("sample")
     items = page.locator("form.inline-form")
     for index in range(items.count()):
         items.nth(index).locator("select[name=action]").select_option("confirmed")
         items.nth(index).get_by_role("button", name=t("Tallenna"), exact=True).click()
-        expect(page.locator(".messages")).to_contain_text(t("Otoksen havainto kirjattiin."))
+        w.says("Otoksen havainto kirjattiin.")
     w.click("button", "Merkitse tarkastetuksi")
     expect(page.locator("main")).to_contain_text(t(StatementStatus.VALIDATED.label))
     w.check("statement-validated")
@@ -461,7 +454,6 @@ def test_fund_manager_reads_the_fund_and_a_programme_and_exports(walk, world, la
     w = walk("rahasto", language)
     page, t = w.page, w.t
     paid = world["paid"]
-    w.check("home")
 
     w.click("link", "Rahasto")
     expect(page.locator("svg[role=img]").first).to_be_visible()
@@ -480,3 +472,10 @@ def test_fund_manager_reads_the_fund_and_a_programme_and_exports(walk, world, la
         w.click("link", "Lataa PDF")
     assert download.value.path().read_bytes().startswith(b"%PDF")
     w.done()
+
+
+def test_finnish_finder_sees_untranslated_text():
+    html = '<p title="Tallenna perhe ja ohjaus">Spara</p><main>Tallenna perhe ja ohjaus <b>Lisää liite</b></main>'
+    assert finnish_left(html, "sv") == ["Tallenna perhe ja ohjaus"]
+    assert finnish_left(html, "en") == ["Tallenna perhe ja ohjaus", "Lisää"]
+    assert finnish_left(html, "fi") == []
