@@ -52,7 +52,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = ["fi", "sv", "en"]
 WIDTHS = [(1366, 900), (390, 844)]
-WCAG = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']"
+# Only violations are read: axe then keeps one node of each passing rule instead of all, which is faster.
+AXE_RUN = """async () => await axe.run(document, {
+    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})"""
 D = datetime.date
 
 
@@ -148,7 +150,7 @@ class Walk:
                 self.problems.append(f"{where} at {width} px: page is {scroll_width} px wide: {wide}")
             if not page.evaluate("typeof axe !== 'undefined'"):
                 page.add_script_tag(path=str(AXE))
-            result = page.evaluate(f"async () => await axe.run(document, {{runOnly: {{type: 'tag', values: {WCAG}}}}})")
+            result = page.evaluate(AXE_RUN)
             self.problems += [
                 f"{where} at {width} px: axe {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
                 for v in result["violations"]
@@ -172,6 +174,7 @@ def page_path(page) -> str:
 def walk(browser, live_server):
     """One browser context per test, that is per (role, language)."""
     contexts = []
+    expect.set_options(timeout=20_000)  # two shared cores: a busy machine answers a form slower than 5 s
 
     def start(username: str, language: str) -> Walk:
         context = browser.new_context(
@@ -189,6 +192,7 @@ def walk(browser, live_server):
     yield start
     for context in contexts:
         context.close()
+    expect.set_options(timeout=5_000)
 
 
 @pytest.fixture
