@@ -289,7 +289,7 @@ def test_social_worker_carries_a_family_from_referral_to_exit(walk, world, langu
             "district": "Vuosaari",
             "child-0-first_names": "Aino",
             "child-0-last_name": "Testinen",
-            "child-0-identity_code": identity_code(11),
+            "child-0-identity_code": identity_code(11, birth=D(2015, 5, 5)),  # no factory person is born then
             "guardian-0-first_names": "Maija",
             "guardian-0-last_name": "Testinen",
             "guardian-0-identity_code": identity_code(12, birth=D(1988, 3, 3)),
