@@ -55,6 +55,8 @@ ALLOWED: set[str] = set()
 SNAKE = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+"
 DOTTED = r"[a-z][a-z0-9_]+(?:\.[a-z][a-z0-9_]+)+"
 CODE = re.compile(rf"(?<![\w.@/:-])(?:{DOTTED}|{SNAKE})(?![\w@/-])")
+# A file name a person gave (an attachment's "todistus.pdf") is their text, not a code.
+FILE_NAMES = (".pdf", ".png", ".jpg", ".jpeg")
 
 # Forms sent empty (or with an unknown value) to see their error messages. Never anything that writes.
 EMPTY_POSTS = {
@@ -131,7 +133,7 @@ class VisibleText(HTMLParser):
 def internal_codes(html: str) -> set[str]:
     parser = VisibleText()
     parser.feed(html)
-    return {match for match in CODE.findall(parser.text) if match not in ALLOWED}
+    return {match for match in CODE.findall(parser.text) if match not in ALLOWED and not match.endswith(FILE_NAMES)}
 
 
 def _patterns(resolver: URLResolver | None = None, namespace: str = "", prefix: str = "") -> list[tuple[str, str]]:
@@ -249,7 +251,7 @@ def test_code_finder_sees_codes_only_in_visible_text():
     html = (
         '<p title="consent.given">Suostumus annettu</p><script>var enrollment_closed = 1;</script>'
         '<style>.verdict_pass{}</style><select><option value="social_worker">Sosiaalityöntekijä</option></select>'
-        "<td>statement.paid</td><code>enrollment_closed</code>"
+        "<td>statement.paid</td><code>enrollment_closed</code><li>todistus.pdf</li>"
     )
     assert internal_codes(html) == {"statement.paid", "enrollment_closed"}
 
