@@ -11,6 +11,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquer
 from django.db.models.functions import Now
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
@@ -21,7 +22,7 @@ from sibcase.audit import access_log_record
 from sibcase.errors import DomainError, Problem
 from sibcase.models import AccessAction, Role, User
 
-from .identity import normalize_identity_code
+from .identity import mask_identity_code, normalize_identity_code
 from .models import (
     AssignmentRole,
     BreakGlassGrant,
@@ -62,12 +63,16 @@ def families_visible_to(user: User) -> QuerySet[Family]:
         from outcomes.models import ServiceEpisode
 
         # Only while a guardian's consent to disclosure to the provider is valid for the episode's programme.
-        sharing = Consent.objects.filter(
-            family=OuterRef("family_id"),
-            programme_id=OuterRef("enrollment__programme_id"),
-            scope=ConsentScope.PROVIDER_SHARING,
-            given_on__lte=today,
-        ).filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=today))
+        sharing = (
+            Consent.objects.current()
+            .filter(
+                family=OuterRef("family_id"),
+                programme_id=OuterRef("enrollment__programme_id"),
+                scope=ConsentScope.PROVIDER_SHARING,
+                given_on__lte=today,
+            )
+            .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=today))
+        )
         return families.filter(
             Exists(
                 ServiceEpisode.objects.filter(family=OuterRef("pk"), provider_id=user.provider_id).filter(
@@ -97,7 +102,8 @@ def identity_code_owner(identity_code: str) -> Child | Guardian | None:
 
 def valid_participation_consent_exists(*, family: Family, programme_id: int, on_date) -> bool:
     return (
-        Consent.objects.filter(
+        Consent.objects.current()
+        .filter(
             family=family,
             programme_id=programme_id,
             scope=ConsentScope.PARTICIPATION,
@@ -114,7 +120,7 @@ def consent_withdrawn_on(
     """The day a consent of this scope was withdrawn, if it was withdrawn on or before `on_date` and no consent of
     the scope is valid on that day; None otherwise (also when no consent was ever recorded: the enrollment rules
     decide that). Processing that rests on the consent is restricted from the withdrawal day on."""
-    consents = Consent.objects.filter(family_id=family_id, programme_id=programme_id, scope=scope)
+    consents = Consent.objects.current().filter(family_id=family_id, programme_id=programme_id, scope=scope)
     valid = consents.filter(given_on__lte=on_date).filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on_date))
     if valid.exists():
         return None
@@ -325,31 +331,58 @@ def caseload_for_worker(
     return Caseload(families=list(families[:limit]), total=families.count())
 
 
-# What a correction shows on the timeline, per model: the fields a worker may correct (families.corrections).
+# What a correction shows on the timeline, per model: the fields a worker may correct (families.corrections,
+# outcomes.services.assessment_correct). Identity codes are shown masked, as everywhere outside the person's page.
 CORRECTION_FIELDS = {
     Family: ("postal_code", "district", "service_language"),
-    Child: ("first_names", "last_name"),
-    Guardian: ("first_names", "last_name", "employment_status", "phone", "email"),
+    Child: ("first_names", "last_name", "identity_code"),
+    Guardian: ("first_names", "last_name", "identity_code", "employment_status", "phone", "email"),
+    Consent: ("guardian", "scope", "given_on", "voided_at"),
 }
+ASSESSMENT_CORRECTION_FIELDS = ("child", "started_on", "completed_on", "summary")
 
 
 def _shown(model, name: str, value) -> str:
     field = model._meta.get_field(name)
+    if name == "identity_code":
+        return mask_identity_code(value) or "–"
     if field.choices:
         return str(dict(field.choices).get(value, value))
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value), "SHORT_DATE_FORMAT")
+    if isinstance(value, datetime.date):
+        return date_format(value, "SHORT_DATE_FORMAT")
     return str(value) if value not in (None, "") else "–"
 
 
+def _subject(model, row) -> str:
+    if model is Family:
+        return str(model._meta.verbose_name)
+    if model is Consent:
+        return _("suostumus (%(scope)s)") % {"scope": row.get_scope_display()}
+    if model in (Child, Guardian):
+        return f"{row.first_names} {row.last_name}"
+    return str(model._meta.verbose_name)
+
+
 def _correction_events(family: Family) -> list[TimelineEvent]:
-    """Corrections of the family and its people from their history (one query per model): each shows the old and
-    new value of every changed field, who corrected and why."""
+    """Corrections of the family, its people, consents and assessments from their history (one query per model):
+    each shows the old and new value of every changed field, who corrected and why."""
+    from outcomes.models import ServiceNeedsAssessment
+
     events = []
     histories = [
-        (Family, Family.history.filter(id=family.pk)),
-        (Child, Child.history.filter(family_id=family.pk)),
-        (Guardian, Guardian.history.filter(family_id=family.pk)),
+        (Family, CORRECTION_FIELDS[Family], Family.history.filter(id=family.pk)),
+        (Child, CORRECTION_FIELDS[Child], Child.history.filter(family_id=family.pk)),
+        (Guardian, CORRECTION_FIELDS[Guardian], Guardian.history.filter(family_id=family.pk)),
+        (Consent, CORRECTION_FIELDS[Consent], Consent.history.filter(family_id=family.pk).select_related("guardian")),
+        (
+            ServiceNeedsAssessment,
+            ASSESSMENT_CORRECTION_FIELDS,
+            ServiceNeedsAssessment.history.filter(family_id=family.pk).select_related("child"),
+        ),
     ]
-    for model, rows in histories:
+    for model, fields, rows in histories:
         previous: dict[int, object] = {}
         for row in rows.select_related("history_user").order_by("id", "history_date", "history_id"):
             before = previous.get(row.id)
@@ -357,20 +390,26 @@ def _correction_events(family: Family) -> list[TimelineEvent]:
             if before is None or row.history_type != "~":
                 continue
             changes = [
-                f"{model._meta.get_field(name).verbose_name}: {_shown(model, name, getattr(before, name))} → "
-                f"{_shown(model, name, getattr(row, name))}"
-                for name in CORRECTION_FIELDS[model]
-                if getattr(before, name) != getattr(row, name)
+                f"{model._meta.get_field(name).verbose_name}: {_shown_value(model, name, before)} → "
+                f"{_shown_value(model, name, row)}"
+                for name in fields
+                if _raw(model, name, before) != _raw(model, name, row)
             ]
             if not changes:
                 continue
             who = _worker_name(row.history_user) if row.history_user else ""
-            subject = str(model._meta.verbose_name) if model is Family else f"{row.first_names} {row.last_name}"
+            if model is Consent and row.voided_at and not before.voided_at:
+                title = _("Suostumus mitätöity (kirjattu virheellisesti): %(scope)s") % {
+                    "scope": row.get_scope_display()
+                }
+                changes = [f"{row.guardian} – {_shown(Consent, 'given_on', row.given_on)}"]
+            else:
+                title = _("Korjaus: %(subject)s") % {"subject": _subject(model, row)}
             events.append(
                 TimelineEvent(
                     timezone.localdate(row.history_date),
                     "correction",
-                    _("Korjaus: %(subject)s") % {"subject": subject},
+                    title,
                     "; ".join(changes)
                     + (
                         _(" – syy: %(reason)s") % {"reason": row.history_change_reason}
@@ -381,6 +420,18 @@ def _correction_events(family: Family) -> list[TimelineEvent]:
                 )
             )
     return events
+
+
+def _raw(model, name: str, row):
+    field = model._meta.get_field(name)
+    return getattr(row, field.attname) if field.is_relation else getattr(row, name)
+
+
+def _shown_value(model, name: str, row) -> str:
+    if model._meta.get_field(name).is_relation:
+        related = getattr(row, name)
+        return str(related) if related is not None else "–"
+    return _shown(model, name, getattr(row, name))
 
 
 def _worker_name(user: User) -> str:
@@ -424,7 +475,8 @@ def family_timeline(*, family: Family, provider_id: int | None = None) -> list[T
                     consent.given_on,
                     "consent",
                     _("Suostumus annettu: %(scope)s") % {"scope": consent.get_scope_display()},
-                    f"{consent.guardian} – {consent.programme}",
+                    f"{consent.guardian} – {consent.programme}"
+                    + (_(" (mitätöity: kirjattu virheellisesti)") if consent.voided_at else ""),
                 )
             )
             if consent.withdrawn_on:
