@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 
-from outcomes.models import OutcomeObservation
+from outcomes.models import OutcomeObservation, ServiceNeedsAssessment
 from payments.models import PaymentStatement, StatementCohortEntry, StatementObservation, StatementStatus
+from programs.models import BackdatingRequest, BackdatingStatus
 from sibcase.audit import access_log_record
 from sibcase.errors import DomainError, Problem
 from sibcase.models import AccessAction, Role, User
@@ -368,8 +369,6 @@ def _subject(model, row) -> str:
 def _correction_events(family: Family) -> list[TimelineEvent]:
     """Corrections of the family, its people, consents and assessments from their history (one query per model):
     each shows the old and new value of every changed field, who corrected and why."""
-    from outcomes.models import ServiceNeedsAssessment
-
     events = []
     histories = [
         (Family, CORRECTION_FIELDS[Family], Family.history.filter(id=family.pk)),
@@ -679,4 +678,13 @@ def family_observations(*, family: Family) -> list[OutcomeObservation]:
         OutcomeObservation.objects.filter(child__family=family)
         .select_related("metric", "child")
         .order_by("-period_start", "-id")
+    )
+
+
+def pending_backdating_requests(*, family: Family) -> list:
+    """The family's backdated enrollments waiting for a coordinator's approval (shown on the family page)."""
+    return list(
+        BackdatingRequest.objects.filter(family=family, status=BackdatingStatus.PENDING)
+        .select_related("programme", "requested_by")
+        .order_by("requested_at", "id")
     )
