@@ -19,6 +19,7 @@ from ..factories import (
     GuardianFactory,
     MunicipalityFactory,
     OutcomeObservationFactory,
+    ServiceNeedsAssessmentFactory,
     UserFactory,
 )
 
@@ -55,6 +56,7 @@ def target():
     tasks_sync(family=family)
     task = CaseTask.objects.filter(family=family).first()
     observation = OutcomeObservationFactory(child=child, metric__programme=enrollment.programme)
+    assessment = ServiceNeedsAssessmentFactory(family=family)
     return {
         "family": family,
         "child": child,
@@ -65,17 +67,21 @@ def target():
         "attachment": attachment,
         "task": task,
         "observation": observation,
+        "assessment": assessment,
     }
 
 
 def _urls(name, target):
-    if name in ("families:person_detail", "families:person_correct"):
+    if name in ("families:person_detail", "families:person_correct", "families:identity_code_correct"):
         return [
             reverse(name, args=["child", target["child"].pk]),
             reverse(name, args=["guardian", target["guardian"].pk]),
         ]
     obj = {
         "families:consent_withdraw": "consent",
+        "families:consent_correct": "consent",
+        "families:consent_void": "consent",
+        "outcomes:assessment_correct": "assessment",
         "families:enrollment_exit": "enrollment",
         "families:enrollment_activate": "enrollment",
         "families:assignment_end": "assignment",
