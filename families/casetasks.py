@@ -90,7 +90,7 @@ def _wanted(family: Family) -> dict[str, dict]:
                     "child": child,
                     "due_on": _birthday(child.birth_date, max_age + 1),
                 }
-    consents = Consent.objects.filter(
+    consents = Consent.objects.current().filter(
         family=family,
         scope=ConsentScope.PARTICIPATION,
         withdrawn_on__isnull=True,

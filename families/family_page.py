@@ -17,6 +17,8 @@ from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
 
 from outcomes.models import OutcomeMetric, OutcomeObservation, ServiceEpisode, ServiceNeedsAssessment, ServiceVisit
 from programs.models import (
+    BackdatingRequest,
+    BackdatingStatus,
     EligibilityRule,
     Municipality,
     NeedCategory,
@@ -50,8 +52,12 @@ PROGRAMME = Shape(Programme)
 NEED = Shape(NeedCategory)
 
 
-def _history_shape(model) -> Shape:
-    return Shape(model.history.model, related={"history_user": USER})
+def _history_shape(model, related: dict[str, Shape] | None = None) -> Shape:
+    return Shape(model.history.model, related={"history_user": USER, **(related or {})})
+
+
+# The models whose corrections the timeline shows, from their history (families.selectors.CORRECTION_FIELDS).
+HISTORY_MODELS = (Family, Child, Guardian, Consent, ServiceNeedsAssessment)
 
 
 @dataclass
@@ -71,6 +77,7 @@ class FamilyRecords:
     notes: list[CaseNote] = field(default_factory=list)
     attachments: list[CaseAttachment] = field(default_factory=list)
     transfers: list[FamilyTransfer] = field(default_factory=list)
+    backdating_requests: list[BackdatingRequest] = field(default_factory=list)
     history: dict[type, list] = field(default_factory=dict)
 
     @property
@@ -97,7 +104,7 @@ def family_records(*, family: Family, provider_id: int | None = None) -> FamilyR
     loaded = {name: instances(shape, data.get(f"{name}_rows")) for name, (_queryset, shape) in shapes.items()}
     records = FamilyRecords(
         **{name: value for name, value in loaded.items() if not name.startswith("history_")},
-        history={model: loaded[f"history_{model.__name__.lower()}"] for model in (Family, Child, Guardian)}
+        history={model: loaded[f"history_{model.__name__.lower()}"] for model in HISTORY_MODELS}
         if provider_id is None
         else {},
     )
@@ -195,6 +202,12 @@ def _shapes(*, for_provider: bool) -> dict[str, tuple[QuerySet, Shape]]:
                     },
                 ),
             ),
+            "backdating_requests": (
+                BackdatingRequest.objects.filter(family=OuterRef("pk"), status=BackdatingStatus.PENDING).order_by(
+                    "requested_at", "id"
+                ),
+                Shape(BackdatingRequest, related={"programme": PROGRAMME, "requested_by": USER}),
+            ),
             "history_family": (
                 Family.history.filter(id=OuterRef("pk")).order_by("id", "history_date", "history_id"),
                 _history_shape(Family),
@@ -206,6 +219,16 @@ def _shapes(*, for_provider: bool) -> dict[str, tuple[QuerySet, Shape]]:
             "history_guardian": (
                 Guardian.history.filter(family_id=OuterRef("pk")).order_by("id", "history_date", "history_id"),
                 _history_shape(Guardian),
+            ),
+            "history_consent": (
+                Consent.history.filter(family_id=OuterRef("pk")).order_by("id", "history_date", "history_id"),
+                _history_shape(Consent, related={"guardian": Shape(Guardian)}),
+            ),
+            "history_serviceneedsassessment": (
+                ServiceNeedsAssessment.history.filter(family_id=OuterRef("pk")).order_by(
+                    "id", "history_date", "history_id"
+                ),
+                _history_shape(ServiceNeedsAssessment, related={"child": Shape(Child)}),
             ),
         }
     return shapes
@@ -226,6 +249,8 @@ def _link(family: Family, records: FamilyRecords) -> None:
         prefetched(enrollment, "children", [children[c.pk] for c in enrollment.children.all() if c.pk in children])
     for consent in records.consents:
         Consent.guardian.field.set_cached_value(consent, guardians.get(consent.guardian_id))
+    for assessment in records.assessments:
+        ServiceNeedsAssessment.child.field.set_cached_value(assessment, children.get(assessment.child_id))
     for observation in records.observations:
         OutcomeObservation.child.field.set_cached_value(observation, children.get(observation.child_id))
     for episode in records.episodes:
@@ -247,7 +272,9 @@ def offer_exit(*, records: FamilyRecords, on_date: datetime.date) -> list[Enroll
         consents = [
             c
             for c in records.consents
-            if c.programme_id == enrollment.programme_id and c.scope == ConsentScope.PARTICIPATION
+            if c.programme_id == enrollment.programme_id
+            and c.scope == ConsentScope.PARTICIPATION
+            and c.voided_at is None  # recorded in error: counts nowhere
         ]
         valid = any(c.given_on <= on_date and (c.withdrawn_on is None or c.withdrawn_on > on_date) for c in consents)
         if not valid and any(c.withdrawn_on is not None and c.withdrawn_on <= on_date for c in consents):

@@ -200,8 +200,17 @@ class ConsentScope(models.TextChoices):
     MUNICIPALITY_TRANSFER = "municipality_transfer", _("Tietojen luovutus uudelle kotikunnalle muutossa")
 
 
+class ConsentQuerySet(models.QuerySet):
+    def current(self) -> "ConsentQuerySet":
+        """Consents that count: one voided as recorded in error stays on record (with its history) but never counts."""
+        return self.filter(voided_at__isnull=True)
+
+
 class Consent(models.Model):
-    """Suostumus: a guardian's consent with a scope; withdrawal is recorded, never deleted."""
+    """Suostumus: a guardian's consent with a scope; withdrawal is recorded, never deleted.
+
+    A consent recorded in error (never given, wrong family) is voided, not withdrawn: a withdrawal says the guardian
+    took back a consent they gave; a void says there was no such consent. Only families.corrections.consent_void voids."""
 
     history = HistoricalRecords(excluded_fields=["recorded_at"])
 
@@ -215,6 +224,8 @@ class Consent(models.Model):
     scope = models.CharField(_("laajuus"), max_length=32, choices=ConsentScope.choices)
     given_on = models.DateField(_("annettu"))
     withdrawn_on = models.DateField(_("peruttu"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("mitätöity"), null=True, blank=True)
+    void_reason = models.TextField(_("mitätöinnin syy"), blank=True)
     recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -224,6 +235,8 @@ class Consent(models.Model):
         blank=True,
         related_name="+",
     )
+
+    objects = ConsentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("suostumus")
@@ -236,8 +249,11 @@ class Consent(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["guardian", "programme", "scope"],
-                condition=Q(withdrawn_on__isnull=True),
+                condition=Q(withdrawn_on__isnull=True, voided_at__isnull=True),
                 name="consent_one_valid_per_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True) | ~Q(void_reason=""), name="consent_void_has_reason"
             ),
         ]
 
@@ -245,7 +261,9 @@ class Consent(models.Model):
         return f"{self.get_scope_display()} {self.given_on}"
 
     def is_valid_on(self, day) -> bool:
-        return self.given_on <= day and (self.withdrawn_on is None or self.withdrawn_on > day)
+        return (
+            self.voided_at is None and self.given_on <= day and (self.withdrawn_on is None or self.withdrawn_on > day)
+        )
 
 
 class EnrollmentStatus(models.TextChoices):

@@ -32,6 +32,7 @@ from .models import (
     CaseAttachment,
     CaseNote,
     Child,
+    Consent,
     Enrollment,
     EnrollmentStatus,
     ErasureRequest,
@@ -231,6 +232,13 @@ def _family_pseudonymise(*, family_id: int) -> dict[str, int]:
     observation_history = OutcomeObservation.history.model.objects.filter(id__in=observation_ids)
     observation_history.update(history_change_reason=None)
     observation_history.exclude(void_reason="").update(void_reason=ERASED_TEXT)
+    ServiceNeedsAssessment.history.model.objects.filter(family_id=family_id).update(
+        summary=ERASED_TEXT, history_change_reason=None
+    )
+    Consent.objects.filter(family_id=family_id).exclude(void_reason="").update(void_reason=ERASED_TEXT)
+    consent_history = Consent.history.model.objects.filter(family_id=family_id)
+    consent_history.update(history_change_reason=None)
+    consent_history.exclude(void_reason="").update(void_reason=ERASED_TEXT)
     # The people's and the family's own history rows hold the old names, codes and contacts: none is kept.
     Child.history.model.objects.filter(id__in=[c.pk for c in children]).delete()
     Guardian.history.model.objects.filter(id__in=[g.pk for g in guardians]).delete()

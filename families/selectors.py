@@ -11,11 +11,12 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, 
 from django.db.models.functions import Now
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 
-from outcomes.models import OutcomeObservation
+from outcomes.models import OutcomeObservation, ServiceEpisode, ServiceNeedsAssessment
 from payments.models import PaymentStatement, StatementCohortEntry, StatementObservation, StatementStatus
 from programs.models import Programme
 from sibcase.audit import access_log_record
@@ -24,7 +25,7 @@ from sibcase.jsonrows import Shape, instances, prefetched, rows
 from sibcase.models import AccessAction, Role, User
 
 from .family_page import FamilyRecords, eligibility_inputs, family_records
-from .identity import normalize_identity_code
+from .identity import mask_identity_code, normalize_identity_code
 from .models import (
     AssignmentRole,
     BreakGlassGrant,
@@ -67,15 +68,17 @@ def families_visible_to(user: User) -> QuerySet[Family]:
             | Q(Exists(Referral.objects.filter(family=OuterRef("pk"), programme_id__in=programme_ids)))
         )
     if user.role == Role.PROVIDER_WORKER:
-        from outcomes.models import ServiceEpisode
-
         # Only while a guardian's consent to disclosure to the provider is valid for the episode's programme.
-        sharing = Consent.objects.filter(
-            family=OuterRef("family_id"),
-            programme_id=OuterRef("enrollment__programme_id"),
-            scope=ConsentScope.PROVIDER_SHARING,
-            given_on__lte=today,
-        ).filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=today))
+        sharing = (
+            Consent.objects.current()
+            .filter(
+                family=OuterRef("family_id"),
+                programme_id=OuterRef("enrollment__programme_id"),
+                scope=ConsentScope.PROVIDER_SHARING,
+                given_on__lte=today,
+            )
+            .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=today))
+        )
         return families.filter(
             Exists(
                 ServiceEpisode.objects.filter(family=OuterRef("pk"), provider_id=user.provider_id).filter(
@@ -105,7 +108,8 @@ def identity_code_owner(identity_code: str) -> Child | Guardian | None:
 
 def valid_participation_consent_exists(*, family: Family, programme_id: int, on_date) -> bool:
     return (
-        Consent.objects.filter(
+        Consent.objects.current()
+        .filter(
             family=family,
             programme_id=programme_id,
             scope=ConsentScope.PARTICIPATION,
@@ -122,7 +126,7 @@ def consent_withdrawn_on(
     """The day a consent of this scope was withdrawn, if it was withdrawn on or before `on_date` and no consent of
     the scope is valid on that day; None otherwise (also when no consent was ever recorded: the enrollment rules
     decide that). Processing that rests on the consent is restricted from the withdrawal day on."""
-    consents = Consent.objects.filter(family_id=family_id, programme_id=programme_id, scope=scope)
+    consents = Consent.objects.current().filter(family_id=family_id, programme_id=programme_id, scope=scope)
     valid = consents.filter(given_on__lte=on_date).filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on_date))
     if valid.exists():
         return None
@@ -302,8 +306,6 @@ def caseload_for_worker(
     """The worker's own families with an open enrollment (those the worker is assigned to, as the responsible
     worker or a deputy), each with its next steps; most recently enrolled first, at most `limit` (the family list
     has the rest)."""
-    from outcomes.models import ServiceEpisode, ServiceNeedsAssessment
-
     open_statuses = [EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED]
     mine = CaseAssignment.objects.filter(family=OuterRef("pk"), worker=user, ended_at__isnull=True)
     if role:
@@ -351,26 +353,44 @@ def caseload_for_worker(
     return Caseload(families=shown, total=shown[0].total if shown else 0)
 
 
-# What a correction shows on the timeline, per model: the fields a worker may correct (families.corrections).
+# What a correction shows on the timeline, per model: the fields a worker may correct (families.corrections,
+# outcomes.services.assessment_correct). Identity codes are shown masked, as everywhere outside the person's page.
 CORRECTION_FIELDS = {
     Family: ("postal_code", "district", "service_language"),
-    Child: ("first_names", "last_name"),
-    Guardian: ("first_names", "last_name", "employment_status", "phone", "email"),
+    Child: ("first_names", "last_name", "identity_code"),
+    Guardian: ("first_names", "last_name", "identity_code", "employment_status", "phone", "email"),
+    Consent: ("guardian", "scope", "given_on", "voided_at"),
+    ServiceNeedsAssessment: ("child", "started_on", "completed_on", "summary"),
 }
 
 
 def _shown(model, name: str, value) -> str:
     field = model._meta.get_field(name)
+    if name == "identity_code":
+        return mask_identity_code(value) or "–"
     if field.choices:
         return str(dict(field.choices).get(value, value))
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value), "SHORT_DATE_FORMAT")
+    if isinstance(value, datetime.date):
+        return date_format(value, "SHORT_DATE_FORMAT")
     return str(value) if value not in (None, "") else "–"
 
 
+def _subject(model, row) -> str:
+    if model is Consent:
+        return _("suostumus (%(scope)s)") % {"scope": row.get_scope_display()}
+    if model in (Child, Guardian):
+        return f"{row.first_names} {row.last_name}"
+    return str(model._meta.verbose_name)
+
+
 def _correction_events(history: dict[type, list]) -> list[TimelineEvent]:
-    """Corrections of the family and its people from their history rows (read with the family's records): each
-    shows the old and new value of every changed field, who corrected and why."""
+    """Corrections of the family, its people, consents and assessments from their history rows (read with the
+    family's records): each shows the old and new value of every changed field, who corrected and why."""
     events = []
     for model, history_rows in history.items():
+        fields = CORRECTION_FIELDS[model]
         previous: dict[int, object] = {}
         for row in history_rows:
             before = previous.get(row.id)
@@ -378,20 +398,26 @@ def _correction_events(history: dict[type, list]) -> list[TimelineEvent]:
             if before is None or row.history_type != "~":
                 continue
             changes = [
-                f"{model._meta.get_field(name).verbose_name}: {_shown(model, name, getattr(before, name))} → "
-                f"{_shown(model, name, getattr(row, name))}"
-                for name in CORRECTION_FIELDS[model]
-                if getattr(before, name) != getattr(row, name)
+                f"{model._meta.get_field(name).verbose_name}: {_shown_value(model, name, before)} → "
+                f"{_shown_value(model, name, row)}"
+                for name in fields
+                if _raw(model, name, before) != _raw(model, name, row)
             ]
             if not changes:
                 continue
             who = _worker_name(row.history_user) if row.history_user else ""
-            subject = str(model._meta.verbose_name) if model is Family else f"{row.first_names} {row.last_name}"
+            if model is Consent and row.voided_at and not before.voided_at:
+                title = _("Suostumus mitätöity (kirjattu virheellisesti): %(scope)s") % {
+                    "scope": row.get_scope_display()
+                }
+                changes = [f"{row.guardian} – {_shown(Consent, 'given_on', row.given_on)}"]
+            else:
+                title = _("Korjaus: %(subject)s") % {"subject": _subject(model, row)}
             events.append(
                 TimelineEvent(
                     timezone.localdate(row.history_date),
                     "correction",
-                    _("Korjaus: %(subject)s") % {"subject": subject},
+                    title,
                     "; ".join(changes)
                     + (
                         _(" – syy: %(reason)s") % {"reason": row.history_change_reason}
@@ -402,6 +428,18 @@ def _correction_events(history: dict[type, list]) -> list[TimelineEvent]:
                 )
             )
     return events
+
+
+def _raw(model, name: str, row):
+    field = model._meta.get_field(name)
+    return getattr(row, field.attname) if field.is_relation else getattr(row, name)
+
+
+def _shown_value(model, name: str, row) -> str:
+    if model._meta.get_field(name).is_relation:
+        related = getattr(row, name)
+        return str(related) if related is not None else "–"
+    return _shown(model, name, getattr(row, name))
 
 
 def _worker_name(user: User) -> str:
@@ -443,7 +481,8 @@ def family_timeline(
                     consent.given_on,
                     "consent",
                     _("Suostumus annettu: %(scope)s") % {"scope": consent.get_scope_display()},
-                    f"{consent.guardian} – {consent.programme}",
+                    f"{consent.guardian} – {consent.programme}"
+                    + (_(" (mitätöity: kirjattu virheellisesti)") if consent.voided_at else ""),
                 )
             )
             if consent.withdrawn_on:

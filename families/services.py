@@ -231,9 +231,11 @@ def consent_give(
     _refuse_future(given_on, "given_on", _("Suostumuksen päivä"))
     with transaction.atomic():
         Guardian.objects.select_for_update().get(pk=guardian.pk)
-        if Consent.objects.filter(
-            guardian=guardian, programme=programme, scope=scope, withdrawn_on__isnull=True
-        ).exists():
+        if (
+            Consent.objects.current()
+            .filter(guardian=guardian, programme=programme, scope=scope, withdrawn_on__isnull=True)
+            .exists()
+        ):
             raise DomainError(Problem("consent_already_valid", _("Huoltajalla on jo voimassa oleva suostumus tähän.")))
         consent = Consent(
             family_id=guardian.family_id,
@@ -255,6 +257,8 @@ def consent_withdraw(*, actor: User | None, consent: Consent, withdrawn_on: date
         consent = Consent.objects.select_for_update().get(pk=consent.pk)
         if consent.withdrawn_on is not None:
             raise DomainError(Problem("consent_already_withdrawn", _("Suostumus on jo peruttu.")))
+        if consent.voided_at is not None:
+            raise DomainError(Problem("consent_voided", _("Suostumus on mitätöity; sitä ei voi perua.")))
         if withdrawn_on < consent.given_on:
             raise DomainError(
                 Problem("withdrawn_before_given", _("Suostumusta ei voi perua ennen sen antamispäivää.")),

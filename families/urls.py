@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import transfer_views, views
+from . import correction_views, transfer_views, views
 from .privacy_views import break_glass as views_break_glass
 
 app_name = "families"
@@ -33,3 +33,19 @@ urlpatterns = [
 ]
 
 urlpatterns += [path("break-glass/", views_break_glass, name="break_glass")]
+
+# Issue 11: identity-code and consent corrections, the backdating request from a refused enrollment.
+urlpatterns += [
+    path(
+        "people/<str:kind>/<int:pk>/identity-code/",
+        correction_views.identity_code_correct,
+        name="identity_code_correct",
+    ),
+    path("consents/<int:pk>/correct/", correction_views.consent_correct, name="consent_correct"),
+    path("consents/<int:pk>/void/", correction_views.consent_void, name="consent_void"),
+    path(
+        "<int:pk>/enroll/backdating-request/",
+        correction_views.backdating_request_create,
+        name="backdating_request_create",
+    ),
+]

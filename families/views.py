@@ -32,6 +32,7 @@ from sibcase.permissions import (
 
 from . import assignments, casetasks, corrections, records, services
 from .break_glass import break_glass_basis
+from .correction_forms import backdating_offer
 from .family_page import family_records, offer_exit
 from .forms import (
     AssignmentEndForm,
@@ -175,6 +176,9 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "observations": [] if is_provider else records.observations,
         "notes": [] if is_provider else records.notes,
         "attachments": [] if is_provider else records.attachments,
+        # Issue 11 corrections: assessments to correct, backdated enrollments waiting for the coordinator.
+        "assessments": [] if is_provider else records.assessments,
+        "backdating_requests": [] if is_provider else records.backdating_requests,
     }
     if not is_provider:
         context["eligibility"] = eligibility_for_family(
@@ -300,7 +304,9 @@ def _registration_values(data, children, guardians) -> dict:
     }
 
 
-def _form_page(request, *, family, form, title: str, submit: str, purpose: str, intro: str = "") -> HttpResponse:
+def _form_page(
+    request, *, family, form, title: str, submit: str, purpose: str, intro: str = "", extra: dict | None = None
+) -> HttpResponse:
     """A form page shows the family (and the form's choices of its people): logged like the family page."""
     access_log_record(
         user=request.user,
@@ -312,7 +318,7 @@ def _form_page(request, *, family, form, title: str, submit: str, purpose: str, 
     return render(
         request,
         "families/form_page.html",
-        {"family": family, "form": form, "title": title, "submit": submit, "intro": intro},
+        {"family": family, "form": form, "title": title, "submit": submit, "intro": intro, **(extra or {})},
         status=form_status(form),
     )
 
@@ -397,6 +403,7 @@ def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
         may_approve_backdating=may_approve,
         request=request,
     )
+    backdating_form = None
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data.get("backdating_reason", "")
         try:
@@ -416,6 +423,14 @@ def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 casetasks.tasks_sync(family=family)
         except DomainError as exc:
             add_domain_error(form, exc)
+            if not may_approve and set(exc.codes) == {"backdating_requires_approval"}:
+                # Offer the coordinator's approval instead of a dead end (families.correction_views).
+                backdating_form = backdating_offer(
+                    family=family,
+                    programmes=programmes_for_user(request.user),
+                    request=request,
+                    enrollment_data=form.cleaned_data,
+                )
         else:
             messages.success(
                 request,
@@ -437,6 +452,7 @@ def enrollment_create(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("Ota perhe mukaan ohjelmaan"),
         submit=_("Tallenna"),
         purpose="ohjelmaan ottaminen",
+        extra={"backdating_form": backdating_form},
     )
 
 

@@ -61,6 +61,15 @@ class AssessmentForm(OnceTokenForm):
         default_today(self, "started_on")
 
 
+class AssessmentCorrectionForm(AssessmentForm):
+    reason = forms.CharField(
+        label=_("Korjauksen syy"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Näkyy perheen aikajanalla korjauksen yhteydessä."),
+    )
+
+
 class EpisodeForm(OnceTokenForm):
     enrollment = forms.ModelChoiceField(label=_("Ohjelmajakso"), queryset=Enrollment.objects.none())
     service = forms.ModelChoiceField(label=_("Palvelu"), queryset=Service.objects.none())

@@ -37,6 +37,9 @@ class ServiceNeedsAssessment(models.Model):
         related_name="+",
     )
 
+    # Corrections (outcomes.services.assessment_correct) keep who, when, old and new value and the reason.
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
+
     class Meta:
         verbose_name = _("palvelutarpeen arvio")
         verbose_name_plural = _("palvelutarpeen arviot")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from families.corrections import Correction, fields_correct
 from families.identity import normalize_identity_code, validate_identity_code
 from families.models import Child, ConsentScope, Enrollment, EnrollmentStatus, Family
 from families.selectors import consent_withdrawn_on, families_visible_to
@@ -110,6 +111,30 @@ def assessment_create(
         assessment.save()
         audit_record(actor=actor, event_type="assessment.created", obj=assessment, new={"started_on": started_on})
     return assessment
+
+
+ASSESSMENT_FIELDS = ("child", "started_on", "completed_on", "summary")
+
+
+def assessment_correct(*, actor: User | None, assessment: ServiceNeedsAssessment, reason: str, **values) -> Correction:
+    """Correct a service-needs assessment (palvelutarpeen arvio): its dates, summary or the child it is about. The
+    history keeps who, when, old and new value and the reason; the family's timeline shows it. An assessment is no
+    input of an outcome payment, so no statement is touched (`statements` stays empty)."""
+    started_on = values.get("started_on", assessment.started_on)
+    completed_on = values.get("completed_on", assessment.completed_on)
+    _check_range(started_on, completed_on, start_field="started_on", end_field="completed_on")
+    child = values.get("child")
+    if child is not None and child.family_id != assessment.family_id:
+        raise DomainError(Problem("child_not_in_family", _("Lapsi ei kuulu tähän perheeseen.")), field_name="child")
+    assessment, changed = fields_correct(
+        actor=actor,
+        obj=assessment,
+        allowed=ASSESSMENT_FIELDS,
+        values=values,
+        reason=reason,
+        event_type="assessment.corrected",
+    )
+    return Correction(assessment, changed, [])
 
 
 def episode_create(

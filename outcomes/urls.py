@@ -6,6 +6,7 @@ app_name = "outcomes"
 
 urlpatterns = [
     path("families/<int:pk>/assessment/", views.assessment_create, name="assessment_create"),
+    path("assessments/<int:pk>/correct/", views.assessment_correct, name="assessment_correct"),
     path("families/<int:pk>/episode/", views.episode_create, name="episode_create"),
     path("families/<int:pk>/observation/", views.observation_create, name="observation_create"),
     path("families/<int:pk>/visit/", views.visit_create, name="visit_create"),

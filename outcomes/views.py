@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from families.casetasks import tasks_sync
 from families.selectors import family_get_for_user, signed_statements_touching
+from families.views import _correction_saved
 from sibcase.audit import access_log_record, access_log_record_many, logs_refusals
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error, form_status
@@ -19,6 +20,7 @@ from sibcase.permissions import CASEWORK_ROLES, require_role
 
 from . import services
 from .forms import (
+    AssessmentCorrectionForm,
     AssessmentForm,
     EpisodeForm,
     GroupVisitForm,
@@ -27,7 +29,7 @@ from .forms import (
     ObservationVoidForm,
     VisitForm,
 )
-from .models import OutcomeObservation
+from .models import OutcomeObservation, ServiceNeedsAssessment
 from .selectors import (
     enrollments_open_for_services,
     episodes_for_user,
@@ -93,6 +95,43 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
         title=_("Kirjaa palvelutarpeen arvio"),
         submit=_("Tallenna"),
         purpose="palvelutarpeen arvion kirjaus",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@logs_refusals("outcomes.serviceneedsassessment")
+def assessment_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    require_role(request.user, CASEWORK_ROLES)
+    assessment = get_object_or_404(ServiceNeedsAssessment, pk=pk)
+    family = family_get_for_user(user=request.user, pk=assessment.family_id)
+    form = AssessmentCorrectionForm(
+        request.POST or None,
+        family=family,
+        initial={name: getattr(assessment, name) for name in services.ASSESSMENT_FIELDS},
+        request=request,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with form.submission():
+                correction = services.assessment_correct(
+                    actor=request.user,
+                    assessment=assessment,
+                    reason=form.cleaned_data["reason"],
+                    **{name: form.cleaned_data[name] for name in services.ASSESSMENT_FIELDS},
+                )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            _correction_saved(request, correction)
+            return redirect("families:detail", pk=family.pk)
+    return _form_page(
+        request,
+        family=family,
+        form=form,
+        title=_("Korjaa palvelutarpeen arvio"),
+        submit=_("Tallenna korjaus"),
+        purpose="palvelutarpeen arvion korjaus",
     )
 
 

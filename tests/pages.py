@@ -19,6 +19,7 @@ from families.models import (
 from families.selectors import families_visible_to, transfers_incoming_for, transfers_outgoing_for
 from families.services import consent_give
 from families.transfers import transfer_request
+from outcomes.models import ServiceNeedsAssessment
 from payments.models import PaymentRun, PaymentStatement
 from programs.models import EligibilityRule, Municipality, Programme
 from sibcase.models import User
@@ -31,8 +32,11 @@ def _first(queryset, n: int = 2) -> list[int]:
 def page_urls(user: User) -> dict[str, list[str]]:
     """For each view name, URLs with real ids: what this login may see first, someone else's otherwise."""
     families = _first(families_visible_to(user)) or _first(Family.objects, 1)
-    consents = _first(Consent.objects.filter(family_id__in=families, withdrawn_on__isnull=True)) or _first(
-        Consent.objects, 1
+    consents = _first(
+        Consent.objects.filter(family_id__in=families, withdrawn_on__isnull=True, voided_at__isnull=True)
+    ) or _first(Consent.objects, 1)
+    assessments = _first(ServiceNeedsAssessment.objects.filter(family_id__in=families)) or _first(
+        ServiceNeedsAssessment.objects, 1
     )
     enrollments = _first(
         Enrollment.objects.filter(family_id__in=families).exclude(status=EnrollmentStatus.EXITED)
@@ -67,7 +71,13 @@ def page_urls(user: User) -> dict[str, list[str]]:
         "families:transfer_cancel": each("families:transfer_cancel", outgoing),
         "families:person_detail": each("families:person_detail", children, kind="child")
         + each("families:person_detail", guardians, kind="guardian"),
+        "families:identity_code_correct": each("families:identity_code_correct", children, kind="child")
+        + each("families:identity_code_correct", guardians, kind="guardian"),
+        "families:consent_correct": each("families:consent_correct", consents),
+        "families:consent_void": each("families:consent_void", consents),
+        "families:backdating_request_create": each("families:backdating_request_create", families),
         "outcomes:assessment_create": each("outcomes:assessment_create", families),
+        "outcomes:assessment_correct": each("outcomes:assessment_correct", assessments),
         "outcomes:episode_create": each("outcomes:episode_create", families),
         "outcomes:observation_create": each("outcomes:observation_create", families),
         "outcomes:visit_create": each("outcomes:visit_create", families),

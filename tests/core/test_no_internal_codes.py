@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from families import services as family_services
 from families.models import Family
+from outcomes.services import assessment_correct, assessment_create
 from payments.models import StatementKind
 from payments.services.calculate import quarter_of
 from payments.services.runs import run_request
@@ -69,6 +70,11 @@ EMPTY_POSTS = {
     "families:transfer_decide",
     "families:transfer_cancel",
     "outcomes:assessment_create",
+    "outcomes:assessment_correct",
+    "families:identity_code_correct",
+    "families:consent_correct",
+    "families:consent_void",
+    "families:backdating_request_create",
     "outcomes:episode_create",
     "outcomes:observation_create",
     "outcomes:visit_create",
@@ -216,6 +222,11 @@ def demo(demo_data, settings):  # noqa: F811 - the demo data, seeded once for th
         )
     # An open transfer Vantaa → Helsinki, so both sides' transfer pages have a row.
     open_demo_transfer()
+    # A corrected service-needs assessment (the seed records none): its correction page and timeline row.
+    assessment = assessment_create(
+        actor=worker, family=family, started_on=timezone.localdate(), summary="Perhe tarvitsee tukea arkeen."
+    )
+    assessment_correct(actor=worker, assessment=assessment, reason="Kirjoitusvirhe", summary="Perhe tarvitsee tukea.")
     # A calculation run requested from the page (the seed calculates its statements directly).
     start, end = quarter_of(timezone.localdate())
     run_request(

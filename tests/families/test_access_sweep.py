@@ -20,6 +20,7 @@ from ..factories import (
     GuardianFactory,
     MunicipalityFactory,
     OutcomeObservationFactory,
+    ServiceNeedsAssessmentFactory,
     UserFactory,
 )
 
@@ -62,6 +63,7 @@ def target():
     transfer = transfer_request(
         actor=deputy.worker, family=family, to_municipality=MunicipalityFactory(), note="Muutto"
     )
+    assessment = ServiceNeedsAssessmentFactory(family=family)
     return {
         "family": family,
         "child": child,
@@ -73,17 +75,21 @@ def target():
         "task": task,
         "observation": observation,
         "transfer": transfer,
+        "assessment": assessment,
     }
 
 
 def _urls(name, target):
-    if name in ("families:person_detail", "families:person_correct"):
+    if name in ("families:person_detail", "families:person_correct", "families:identity_code_correct"):
         return [
             reverse(name, args=["child", target["child"].pk]),
             reverse(name, args=["guardian", target["guardian"].pk]),
         ]
     obj = {
         "families:consent_withdraw": "consent",
+        "families:consent_correct": "consent",
+        "families:consent_void": "consent",
+        "outcomes:assessment_correct": "assessment",
         "families:enrollment_exit": "enrollment",
         "families:enrollment_activate": "enrollment",
         "families:assignment_end": "assignment",

@@ -10,19 +10,21 @@ from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
+from families.corrections import consent_void
 from families.identity import validate_identity_code
-from families.models import CaseNote, Child, Enrollment, ErasureRequest, ErasureStatus, Family, Guardian
+from families.models import CaseNote, Child, Consent, Enrollment, ErasureRequest, ErasureStatus, Family, Guardian
 from families.retention import erasure_approve, erasure_propose, families_due_for_erasure
 from families.services import enrollment_exit
 from families.tasks import list_retention_due
-from outcomes.models import OutcomeObservation
-from outcomes.services import observation_correct, observation_void
+from outcomes.models import OutcomeObservation, ServiceNeedsAssessment
+from outcomes.services import assessment_correct, observation_correct, observation_void
 from payments.services.statements import statement_calculate
 from sibcase.errors import DomainError
 from sibcase.models import AuditEvent, Role
 
 from ..factories import (
     ChildFactory,
+    ConsentFactory,
     EnrollmentFactory,
     FamilyFactory,
     GuardianFactory,
@@ -215,3 +217,19 @@ def test_an_erasure_leaves_no_old_names_in_history_notes_or_contacts(admin_user,
     assert not Guardian.history.filter(id=guardian.pk).exists()
     assert Guardian.objects.filter(pk=guardian.pk, phone="", email="").exists()
     assert set(CaseNote.objects.filter(family=family).values_list("text", flat=True)) == {"[poistettu]"}
+
+
+def test_an_erasure_clears_corrected_assessments_and_voided_consents_in_their_history(admin_user, second_admin):
+    family = _closed_family()
+    assessment = ServiceNeedsAssessmentFactory(family=family, summary="Isä työtön")
+    assessment_correct(actor=None, assessment=assessment, reason="Matti soitti", summary="Isä työtön, lapsella ADHD")
+    consent = ConsentFactory(guardian=family.guardians.get(), programme=family.enrollments.get().programme)
+    consent_void(actor=None, consent=consent, reason="Väärä huoltaja: Matti")
+    _due(family)
+    _erase(family, admin_user, second_admin)
+    assessment_history = ServiceNeedsAssessment.history.filter(id=assessment.pk)
+    assert set(assessment_history.values_list("summary", flat=True)) == {"[poistettu]"}
+    assert not assessment_history.filter(history_change_reason__isnull=False).exists()
+    consent_history = Consent.history.filter(id=consent.pk)
+    assert not consent_history.filter(history_change_reason__isnull=False).exists()
+    assert set(consent_history.exclude(void_reason="").values_list("void_reason", flat=True)) == {"[poistettu]"}
