@@ -752,7 +752,8 @@ def transfer_consent_valid(*, family_id: int, on_date: datetime.date) -> bool:
     """A guardian's consent to hand the record to the new home municipality is valid on the day (any programme of
     the family: the consent is about the family's data, not a programme's service)."""
     return (
-        Consent.objects.filter(family_id=family_id, scope=ConsentScope.MUNICIPALITY_TRANSFER, given_on__lte=on_date)
+        Consent.objects.current()
+        .filter(family_id=family_id, scope=ConsentScope.MUNICIPALITY_TRANSFER, given_on__lte=on_date)
         .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on_date))
         .exists()
     )

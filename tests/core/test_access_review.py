@@ -78,7 +78,11 @@ def test_break_glass_uses_are_listed(social_worker):
 
 def test_identity_code_lookups_at_volume_are_reported(social_worker, settings):
     settings.SIBCASE = {**settings.SIBCASE, "ACCESS_REVIEW_LOOKUPS_PER_DAY": 3}
-    _rows(social_worker, [None] * 3, action=AccessAction.LOOKUP, start=timezone.now() - datetime.timedelta(minutes=5))
+    # Within one Helsinki day whatever the time of the run (the report counts per local day).
+    start = timezone.localtime().replace(hour=0, minute=1, second=0, microsecond=0)
+    if start + datetime.timedelta(minutes=2) > timezone.now():
+        start -= datetime.timedelta(days=1)
+    _rows(social_worker, [None] * 3, action=AccessAction.LOOKUP, start=start)
     assert [(row.user, row.count) for row in _report().lookups] == [(social_worker, 3)]
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from families.assignments import case_assign
+from families.corrections import consent_void
 from families.models import (
     BreakGlassGrant,
     CaseAssignment,
@@ -115,6 +116,13 @@ def test_request_is_refused_without_a_transfer_consent(family, social_worker, he
     codes = _refused(call=transfer_request, actor=social_worker, family=family, to_municipality=helsinki, note="x")
     assert codes == ["transfer_consent_missing"]
     assert not FamilyTransfer.objects.exists()
+
+
+def test_a_consent_voided_as_recorded_in_error_does_not_cover_the_transfer(family, social_worker, helsinki):
+    for consent in family.consents.all():
+        consent_void(actor=social_worker, consent=consent, reason="Kirjattu väärälle perheelle")
+    codes = _refused(call=transfer_request, actor=social_worker, family=family, to_municipality=helsinki, note="x")
+    assert codes == ["transfer_consent_missing"]
 
 
 def test_a_participation_consent_does_not_cover_the_transfer(family, social_worker, helsinki, programme):
