@@ -41,8 +41,6 @@ WCAG = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']"
 
 
 def _problems(page, name: str) -> list[str]:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"390-{name}.png"), full_page=True)
     problems = []
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > WIDTH:
@@ -58,6 +56,9 @@ def _problems(page, name: str) -> list[str]:
     problems += [
         f"axe {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]
     ]
+    if problems:  # the evidence for a failure (a full-page screenshot of every page costs a minute of the suite)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"390-{name}.png"), full_page=True)
     return problems
 
 
