@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from programs.models import postal_code_validator
+from sibcase.fields import actor_field
 
 from .identity import (
     IDENTITY_CODE_REGEX,
@@ -32,14 +33,7 @@ class Family(models.Model):
     postal_code = models.CharField(_("postinumero"), max_length=5, validators=[postal_code_validator])
     district = models.CharField(_("kaupunginosa"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("luotu"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("luonut"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = actor_field(_("luonut"), optional=True)
     # Client Data Act retention: kept 30 years after the case closes; set when the last enrollment ends.
     retain_until = models.DateField(_("säilytetään asti"), null=True, blank=True)
     # Asiointikieli: the language the family is served and written to in (Language Act: Finnish or Swedish).
@@ -173,14 +167,7 @@ class Referral(models.Model):
     reason = models.TextField(_("ohjauksen syy"))
     status = models.CharField(_("tila"), max_length=16, choices=ReferralStatus.choices, default=ReferralStatus.PENDING)
     created_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("kirjaaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = actor_field(_("kirjaaja"), optional=True)
 
     class Meta:
         verbose_name = _("ohjaus")
@@ -227,14 +214,7 @@ class Consent(models.Model):
     voided_at = models.DateTimeField(_("mitätöity"), null=True, blank=True)
     void_reason = models.TextField(_("mitätöinnin syy"), blank=True)
     recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("kirjaaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    recorded_by = actor_field(_("kirjaaja"), optional=True)
 
     objects = ConsentQuerySet.as_manager()
 
@@ -309,23 +289,9 @@ class Enrollment(models.Model):
     exit_reason = models.CharField(_("päättymisen syy"), max_length=32, choices=ExitReason.choices, blank=True)
     exit_note = models.TextField(_("lisätieto päättymisestä"), blank=True)
     recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("kirjaaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    recorded_by = actor_field(_("kirjaaja"), optional=True)
     # A backdated enrollment recorded after the cutoff needs a coordinator's written approval.
-    backdating_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("takautuvan kirjauksen hyväksyjä"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    backdating_approved_by = actor_field(_("takautuvan kirjauksen hyväksyjä"), optional=True)
     backdating_reason = models.TextField(_("takautuvan kirjauksen perustelu"), blank=True)
 
     objects = EnrollmentQuerySet.as_manager()
@@ -388,9 +354,7 @@ class BreakGlassGrant(models.Model):
 
     Every grant is listed for an admin's review; the reviewer marks it reviewed with a note."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("käyttäjä"), on_delete=models.PROTECT, related_name="+"
-    )
+    user = actor_field(_("käyttäjä"))
     family = models.ForeignKey(
         Family, verbose_name=_("perhe"), on_delete=models.PROTECT, related_name="break_glass_grants"
     )
@@ -398,14 +362,7 @@ class BreakGlassGrant(models.Model):
     granted_at = models.DateTimeField(_("avattu"), db_index=True)
     expires_at = models.DateTimeField(_("voimassa asti"))
     reviewed_at = models.DateTimeField(_("tarkastettu"), null=True, blank=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("tarkastaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    reviewed_by = actor_field(_("tarkastaja"), optional=True)
     review_note = models.TextField(_("tarkastuksen huomio"), blank=True)
 
     class Meta:
@@ -446,18 +403,9 @@ class ErasureRequest(models.Model):
     reason = models.TextField(_("peruste"))
     status = models.CharField(_("tila"), max_length=16, choices=ErasureStatus.choices, default=ErasureStatus.PROPOSED)
     proposed_at = models.DateTimeField(_("ehdotettu"))
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("ehdottaja"), on_delete=models.PROTECT, related_name="+"
-    )
+    proposed_by = actor_field(_("ehdottaja"))
     decided_at = models.DateTimeField(_("ratkaistu"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("ratkaisija"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    decided_by = actor_field(_("ratkaisija"), optional=True)
     decision_note = models.TextField(_("ratkaisun perustelu"), blank=True)
 
     class Meta:
@@ -503,24 +451,10 @@ class CaseAssignment(models.Model):
     )
     role = models.CharField(_("tehtävä"), max_length=16, choices=AssignmentRole.choices)
     started_at = models.DateTimeField(_("alkoi"))
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("nimennyt"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    assigned_by = actor_field(_("nimennyt"), optional=True)
     note = models.TextField(_("muistiinpano"), blank=True)
     ended_at = models.DateTimeField(_("päättyi"), null=True, blank=True)
-    ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("päättänyt"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    ended_by = actor_field(_("päättänyt"), optional=True)
     end_note = models.TextField(_("päättymisen muistiinpano"), blank=True)
 
     class Meta:
@@ -580,14 +514,7 @@ class CaseTask(models.Model):
     )
     created_at = models.DateTimeField(_("luotu"), auto_now_add=True)
     done_at = models.DateTimeField(_("tehty"), null=True, blank=True)
-    done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("tehnyt"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    done_by = actor_field(_("tehnyt"), optional=True)
 
     class Meta:
         verbose_name = _("tehtävä")
@@ -608,9 +535,7 @@ class CaseNote(models.Model):
     text = models.TextField(_("merkintä"))
     written_on = models.DateField(_("päivä"))
     created_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("kirjaaja"), on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = actor_field(_("kirjaaja"))
 
     class Meta:
         verbose_name = _("asiakaskertomuksen merkintä")
@@ -641,9 +566,7 @@ class CaseAttachment(models.Model):
     sha256 = models.CharField(_("tarkiste"), max_length=64)
     description = models.CharField(_("kuvaus"), max_length=300, blank=True)
     uploaded_at = models.DateTimeField(_("tallennettu"), auto_now_add=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("tallentaja"), on_delete=models.PROTECT, related_name="+"
-    )
+    uploaded_by = actor_field(_("tallentaja"))
 
     class Meta:
         verbose_name = _("liite")
@@ -679,36 +602,13 @@ class FamilyTransfer(models.Model):
     )
     note = models.TextField(_("siirron peruste"))
     requested_at = models.DateTimeField(_("pyydetty"))
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("pyytäjä"), on_delete=models.PROTECT, related_name="+"
-    )
+    requested_by = actor_field(_("pyytäjä"))
     decided_at = models.DateTimeField(_("ratkaistu"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("ratkaisija"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    decided_by = actor_field(_("ratkaisija"), optional=True)
     decision_note = models.TextField(_("ratkaisun perustelu"), blank=True)
-    responsible_worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("uusi vastuutyöntekijä"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    responsible_worker = actor_field(_("uusi vastuutyöntekijä"), optional=True)
     cancelled_at = models.DateTimeField(_("peruttu"), null=True, blank=True)
-    cancelled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("perunut"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    cancelled_by = actor_field(_("perunut"), optional=True)
     cancel_note = models.TextField(_("perumisen syy"), blank=True)
 
     class Meta:

@@ -1,6 +1,5 @@
 """Service-needs assessments, service episodes and visits, outcome metrics and observations."""
 
-from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -8,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from programs.models import TranslatedNameMixin
+from sibcase.fields import actor_field
 
 
 class ServiceNeedsAssessment(models.Model):
@@ -28,14 +28,7 @@ class ServiceNeedsAssessment(models.Model):
     completed_on = models.DateField(_("valmistunut"), null=True, blank=True)
     summary = models.TextField(_("yhteenveto"))
     recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("kirjaaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    recorded_by = actor_field(_("kirjaaja"), optional=True)
 
     # Corrections (outcomes.services.assessment_correct) keep who, when, old and new value and the reason.
     history = HistoricalRecords(excluded_fields=["recorded_at"])
@@ -94,14 +87,7 @@ class ServiceEpisode(models.Model):
     end_date = models.DateField(_("päättyy"), null=True, blank=True)
     status = models.CharField(_("tila"), max_length=16, choices=EpisodeStatus.choices, default=EpisodeStatus.ACTIVE)
     recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("kirjaaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    recorded_by = actor_field(_("kirjaaja"), optional=True)
 
     class Meta:
         verbose_name = _("palvelujakso")
@@ -131,14 +117,7 @@ class ServiceVisit(models.Model):
     duration_minutes = models.PositiveIntegerField(_("kesto (min)"), validators=[MinValueValidator(1)])
     note = models.TextField(_("muistiinpano"), blank=True)
     recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("kirjaaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    recorded_by = actor_field(_("kirjaaja"), optional=True)
 
     class Meta:
         verbose_name = _("tapaaminen")
@@ -258,14 +237,7 @@ class OutcomeObservation(models.Model):
         help_text=_("Havainnon tunniste lähdejärjestelmässä, jos sillä on sellainen."),
     )
     recorded_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("kirjaaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    recorded_by = actor_field(_("kirjaaja"), optional=True)
 
     objects = OutcomeObservationQuerySet.as_manager()
 
@@ -316,9 +288,7 @@ class ObservationImport(models.Model):
     programme = models.ForeignKey(
         "programs.Programme", verbose_name=_("ohjelma"), on_delete=models.PROTECT, related_name="+"
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("tuoja"), on_delete=models.PROTECT, related_name="+"
-    )
+    requested_by = actor_field(_("tuoja"))
     status = models.CharField(_("tila"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
     row_count = models.PositiveIntegerField(_("rivejä"))
     rows = models.JSONField(_("rivit"), default=list, blank=True)

@@ -6,11 +6,12 @@ An approved or paid statement never changes: the model refuses it, and on Postgr
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from sibcase.fields import actor_field
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -71,23 +72,9 @@ class PaymentTerms(models.Model):
     decision_reference = models.CharField(_("päätöksen viite"), max_length=200, blank=True)
     reason = models.TextField(_("perustelu"), blank=True)
     created_at = models.DateTimeField(_("kirjattu"), auto_now_add=True, null=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("kirjaaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    created_by = actor_field(_("kirjaaja"), optional=True)
     in_force_at = models.DateTimeField(_("voimaan"), null=True, blank=True)
-    in_force_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("voimaan saattaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    in_force_by = actor_field(_("voimaan saattaja"), optional=True)
 
     objects = PaymentTermsQuerySet.as_manager()
 
@@ -137,14 +124,7 @@ class ComparisonGroupCost(models.Model):
         _("kustannus lapsivuotta kohden (EUR)"), **MONEY, validators=[MinValueValidator(0)]
     )
     entered_at = models.DateTimeField(_("kirjattu"), auto_now_add=True)
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("kirjaaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    entered_by = actor_field(_("kirjaaja"), optional=True)
 
     class Meta:
         verbose_name = _("vertailuryhmän kustannus")
@@ -218,43 +198,15 @@ class PaymentStatement(models.Model):
     inputs = models.JSONField(_("laskennan lähtötiedot"), default=dict, blank=True)
     calculated_at = models.DateTimeField(_("laskettu"), null=True, blank=True)
     validated_at = models.DateTimeField(_("tarkastettu"), null=True, blank=True)
-    validated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("tarkastaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    validated_by = actor_field(_("tarkastaja"), optional=True)
     approved_at = models.DateTimeField(_("hyväksytty"), null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("hyväksyjä"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    approved_by = actor_field(_("hyväksyjä"), optional=True)
     co_approved_at = models.DateTimeField(_("toinen hyväksyntä"), null=True, blank=True)
-    co_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("toinen hyväksyjä"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    co_approved_by = actor_field(_("toinen hyväksyjä"), optional=True)
     paid_on = models.DateField(_("maksupäivä"), null=True, blank=True)
     payment_reference = models.CharField(_("maksun viite"), max_length=100, blank=True)
     paid_recorded_at = models.DateTimeField(_("maksu kirjattu"), null=True, blank=True)
-    paid_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("maksun kirjaaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    paid_recorded_by = actor_field(_("maksun kirjaaja"), optional=True)
     # Validation freezes the inputs: the cohort and every observation used, with a content hash.
     frozen_at = models.DateTimeField(_("lähtötiedot jäädytetty"), null=True, blank=True)
     frozen_hash = models.CharField(_("lähtötietojen tiiviste"), max_length=64, blank=True)
@@ -462,9 +414,7 @@ class StatementSample(models.Model):
     size = models.PositiveIntegerField(_("otoksen koko"))
     population_hash = models.CharField(_("perusjoukon tiiviste"), max_length=64)
     drawn_at = models.DateTimeField(_("poimittu"), auto_now_add=True)
-    drawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("poimija"), on_delete=models.PROTECT, related_name="+"
-    )
+    drawn_by = actor_field(_("poimija"))
 
     class Meta:
         verbose_name = _("tarkastusotos")
@@ -494,14 +444,7 @@ class StatementSampleItem(models.Model):
     evidence = models.FileField(_("liite"), upload_to="sample-evidence/%Y/", blank=True)
     resolved = models.BooleanField(_("korjattu tai poistettu laskelmasta"), default=False)
     checked_at = models.DateTimeField(_("tarkastettu"), null=True, blank=True)
-    checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("tarkastaja"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    checked_by = actor_field(_("tarkastaja"), optional=True)
 
     class Meta:
         verbose_name = _("otoksen havainto")
@@ -534,14 +477,7 @@ class PaymentRun(models.Model):
     period_end = models.DateField(_("kausi päättyy"))
     status = models.CharField(_("tila"), max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     requested_at = models.DateTimeField(_("pyydetty"), auto_now_add=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("pyytäjä"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    requested_by = actor_field(_("pyytäjä"), optional=True)
     started_at = models.DateTimeField(_("aloitettu"), null=True, blank=True)
     finished_at = models.DateTimeField(_("päättynyt"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("yrityksiä"), default=0)

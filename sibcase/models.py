@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .fields import actor_field
 from .log_chain import chain_head, insert_chained, link, lock_chain
 
 
@@ -138,14 +139,7 @@ class AuditEvent(AppendOnlyModel):
 
     # Set before the row is hashed (auto_now_add would set it only after).
     occurred_at = models.DateTimeField(_("aika"), default=timezone.now, editable=False, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("tekijä"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    actor = actor_field(_("tekijä"), optional=True)
     event_type = models.CharField(_("tapahtuma"), max_length=64, db_index=True)
     object_type = models.CharField(_("kohteen tyyppi"), max_length=64)
     object_id = models.CharField(_("kohteen tunniste"), max_length=64)
@@ -193,9 +187,7 @@ class AccessLogEntry(AppendOnlyModel):
     )
 
     occurred_at = models.DateTimeField(_("aika"), default=timezone.now, editable=False, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("käyttäjä"), on_delete=models.PROTECT, related_name="+"
-    )
+    user = actor_field(_("käyttäjä"))
     user_role = models.CharField(_("rooli"), max_length=32)
     action = models.CharField(_("toiminto"), max_length=16, choices=AccessAction.choices)
     family = models.ForeignKey(
