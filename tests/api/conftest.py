@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 from rest_framework.test import APIClient
 
 from ..factories import (
@@ -57,3 +58,12 @@ def metric(programme):
 
 
 from ..payments.conftest import worked_example  # noqa: E402, F401 - the README's worked example, shared
+
+
+def pytest_collection_modifyitems(items):
+    """schemathesis names each API operation's test ("…[GET /api/families/]") but gives them all the function's node
+    id; pytest-xdist schedules by node id, so all but one operation would silently not run. Each gets its name as
+    its node id."""
+    for item in items:
+        if getattr(item, "operation_label", None) and not item.nodeid.endswith("]"):
+            item._id = coerce_node_id(f"{item.parent.nodeid}::{item.name}")
