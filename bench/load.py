@@ -102,6 +102,20 @@ def _check(path: str, header: str) -> None:
         sys.exit(f"{path}: HTTP {response.status} before the run")
 
 
+def _drain() -> None:
+    """Wait until the server has worked off what the previous URL left queued (a sync worker still answers requests
+    wrk has stopped waiting for), so that no URL is measured against another's backlog."""
+    quick = 0
+    deadline = time.monotonic() + 120
+    while quick < 3 and time.monotonic() < deadline:
+        start = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+        connection.request("GET", "/healthz", headers=PROXY)
+        connection.getresponse().read()
+        quick = quick + 1 if time.monotonic() - start < 0.05 else 0
+        time.sleep(0.1)
+
+
 def wrk(path: str, header: str, args) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA)
@@ -234,6 +248,7 @@ def main() -> None:
         for number in range(args.rounds):
             shift = number % len(cases)
             for label, path, who in cases[shift:] + cases[:shift]:
+                _drain()
                 runs[label].append(wrk(path, headers[who], args))
             print(f"round {number + 1}/{args.rounds} done", file=sys.stderr)
         trivial = runs[cases[0][0]]

@@ -343,6 +343,8 @@ class Enrollment(models.Model):
             models.Index(fields=["programme", "status"]),
             models.Index(fields=["programme", "enrolled_on"]),
             models.Index(fields=["programme", "activated_on"]),
+            # The API list's order (newest first): its first page is read from the index, not sorted from all rows.
+            models.Index(fields=["enrolled_on", "id"], name="enrollment_list_order"),
         ]
 
     def __str__(self) -> str:

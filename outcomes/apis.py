@@ -20,6 +20,7 @@ from families.selectors import families_visible_to
 from programs.selectors import programmes_for_user
 from sibcase.api_viewsets import PersonalRecordViewSet
 from sibcase.models import Role
+from sibcase.pagination import CappedCountPagination
 from sibcase.permissions import CASEWORK_ROLES
 
 from . import services
@@ -73,6 +74,7 @@ class EpisodeViewSet(PersonalRecordViewSet):
     """Service episodes. Provider workers see and log only their own provider's."""
 
     roles = write_roles = SERVICE_ROLES
+    pagination_class = CappedCountPagination  # no full count of every visible row (issue 14)
     queryset = ServiceEpisode.objects.none()  # for the schema; get_queryset scopes
     serializer_class = EpisodeSerializer
     filterset_fields = ["family", "provider", "status", "enrollment"]
@@ -169,6 +171,7 @@ class ObservationImportJobSerializer(serializers.ModelSerializer):
 
 class ObservationViewSet(PersonalRecordViewSet):
     roles = write_roles = CASEWORK_ROLES
+    pagination_class = CappedCountPagination  # no full count of every visible row (issue 14)
     queryset = OutcomeObservation.objects.none()
     serializer_class = ObservationSerializer
     filterset_fields = {"metric": ["exact"], "child": ["exact"], "period_start": ["gte", "lte"], "source": ["exact"]}

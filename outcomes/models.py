@@ -101,7 +101,12 @@ class ServiceEpisode(models.Model):
                 condition=~Q(status="completed") | Q(end_date__isnull=False), name="episode_completed_has_end"
             ),
         ]
-        indexes = [models.Index(fields=["provider", "family"]), models.Index(fields=["family", "start_date"])]
+        indexes = [
+            models.Index(fields=["provider", "family"]),
+            models.Index(fields=["family", "start_date"]),
+            # The API list's order (newest first): its first page is read from the index, not sorted from all rows.
+            models.Index(fields=["start_date", "id"], name="episode_list_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.service} {self.start_date}"
@@ -265,6 +270,8 @@ class OutcomeObservation(models.Model):
         indexes = [
             models.Index(fields=["metric", "period_start"]),
             models.Index(fields=["child", "period_start"]),
+            # The API list's order (newest first): its first page is read from the index, not sorted from all rows.
+            models.Index(fields=["period_start", "id"], name="observation_list_order"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,8 @@
 """The family list and the API lists count at most COUNT_CAP + 1 rows (issue 14): exact totals up to the cap, "over
 N" past it, and page navigation that works at any depth."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,7 +11,13 @@ from rest_framework.test import APIClient
 
 from sibcase import pagination
 
-from ..factories import FamilyFactory
+from ..factories import (
+    ChildFactory,
+    EnrollmentFactory,
+    FamilyFactory,
+    OutcomeObservationFactory,
+    ServiceEpisodeFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +132,19 @@ def test_the_count_reads_no_row_contents(worker_client, municipality, small_page
         worker_client.get(reverse("families:list"))
     (count,) = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert "families_child" not in count and "ARRAY" not in count.upper()
+
+
+@pytest.mark.parametrize("url", ["/api/episodes/", "/api/observations/"])
+def test_api_episode_and_observation_lists_count_only_up_to_the_cap(social_worker, municipality, monkeypatch, url):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    family = FamilyFactory(municipality=municipality)
+    child = ChildFactory(family=family)
+    enrollment = EnrollmentFactory(family=family)
+    for day in range(1, 6):
+        ServiceEpisodeFactory(enrollment=enrollment, start_date=datetime.date(2024, 2, day))
+        OutcomeObservationFactory(child=child, period_start=datetime.date(2024, 3, day))
+    api = APIClient()
+    api.force_authenticate(social_worker)
+    body = api.get(url, {"page_size": 2}).json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (3, True, 2)
+    assert body["next"]
