@@ -262,7 +262,7 @@ def _link(family: Family, records: FamilyRecords) -> None:
 
 
 def offer_exit(*, records: FamilyRecords, on_date: datetime.date) -> list[Enrollment]:
-    """`selectors.enrollments_to_offer_exit` over the loaded rows: open enrollments whose participation consent was
+    """The rule of `selectors.consent_withdrawn_on` over the loaded rows: open enrollments whose participation consent was
     withdrawn on or before `on_date` with no consent of the scope valid that day."""
     open_statuses = {EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED}
     offered = []

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Now
 from django.http import Http404
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 
-from outcomes.models import OutcomeObservation, ServiceEpisode, ServiceNeedsAssessment
+from outcomes.models import ServiceEpisode, ServiceNeedsAssessment
 from payments.models import PaymentStatement, StatementCohortEntry, StatementObservation, StatementStatus
 from programs.models import Programme
 from sibcase.audit import access_log_record
@@ -136,22 +136,6 @@ def consent_withdrawn_on(
         .values_list("withdrawn_on", flat=True)
         .first()
     )
-
-
-def enrollments_to_offer_exit(*, family: Family, on_date: datetime.date) -> list[Enrollment]:
-    """Open enrollments whose participation consent has been withdrawn: the family page offers their exit."""
-    return [
-        enrollment
-        for enrollment in family.enrollments.filter(status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.WAITLISTED])
-        .select_related("programme")
-        .order_by("enrolled_on")
-        if consent_withdrawn_on(
-            family_id=family.pk,
-            programme_id=enrollment.programme_id,
-            scope=ConsentScope.PARTICIPATION,
-            on_date=on_date,
-        )
-    ]
 
 
 def open_enrollment_count(*, programme_id: int) -> int:
@@ -650,15 +634,6 @@ def eligibility_for_family(*, family: Family, programmes: QuerySet, records: Fam
     return list(seen.values())
 
 
-def family_assignments(*, family: Family) -> list[CaseAssignment]:
-    """The family's assignments, open ones first (the responsible worker, then deputies), then the ended ones."""
-    return list(
-        CaseAssignment.objects.filter(family=family)
-        .select_related("worker", "assigned_by", "ended_by")
-        .order_by(F("ended_at").desc(nulls_first=True), "role", "-started_at")
-    )
-
-
 def assignable_workers(*, family: Family) -> QuerySet[User]:
     """Social workers who may be named to the family's case: active, of the family's municipality."""
     return User.objects.filter(
@@ -733,15 +708,6 @@ def signed_statements_touching(
         PaymentStatement.objects.filter(touching, status__in=SIGNED_STATUSES)
         .select_related("programme")
         .order_by("period_start", "id")
-    )
-
-
-def family_observations(*, family: Family) -> list[OutcomeObservation]:
-    """The outcome observations of the family's children, newest first, voided ones included (marked)."""
-    return list(
-        OutcomeObservation.objects.filter(child__family=family)
-        .select_related("metric", "child")
-        .order_by("-period_start", "-id")
     )
 
 
