@@ -49,6 +49,21 @@ def identity_code(n: int, *, birth: datetime.date | None = None) -> str:
     return make_temporary_identity_code(birth, 900 + n % 100)
 
 
+def unused_identity_code(n: int, *, first_birth: datetime.date) -> str:
+    """`identity_code` for the n-th person born from `first_birth`, with another individual number of the same birth
+    day when the code is already registered: the demo data (seeded in the same database by some test modules)
+    draws its codes from the same 900–999 range, so a sequence alone can collide with it depending on test order."""
+    birth = first_birth + datetime.timedelta(days=n // 100)
+    taken = set(Child.objects.filter(birth_date=birth).values_list("identity_code", flat=True)) | set(
+        Guardian.objects.filter(birth_date=birth).values_list("identity_code", flat=True)
+    )
+    for k in range(100):
+        code = make_temporary_identity_code(birth, 900 + (n + k) % 100)
+        if code not in taken:
+            return code
+    raise RuntimeError(f"every temporary identity code of {birth} is taken")
+
+
 class MunicipalityFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Municipality
@@ -180,7 +195,7 @@ class ChildFactory(factory.django.DjangoModelFactory):
     family = factory.SubFactory(FamilyFactory)
     first_names = factory.Sequence(lambda n: f"Lapsi{n}")
     last_name = "Testinen"
-    identity_code = factory.Sequence(lambda n: identity_code(n))
+    identity_code = factory.Sequence(lambda n: unused_identity_code(n, first_birth=datetime.date(2016, 1, 1)))
 
 
 class GuardianFactory(factory.django.DjangoModelFactory):
@@ -190,9 +205,7 @@ class GuardianFactory(factory.django.DjangoModelFactory):
     family = factory.SubFactory(FamilyFactory)
     first_names = factory.Sequence(lambda n: f"Huoltaja{n}")
     last_name = "Testinen"
-    identity_code = factory.Sequence(
-        lambda n: identity_code(n, birth=datetime.date(1985, 1, 1) + datetime.timedelta(days=n // 100))
-    )
+    identity_code = factory.Sequence(lambda n: unused_identity_code(n, first_birth=datetime.date(1985, 1, 1)))
     employment_status = "unemployed"
 
 
