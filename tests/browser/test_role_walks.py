@@ -98,12 +98,21 @@ class Walk:
 
     def switch_language(self) -> None:
         self.page.locator("#language-select").select_option(self.language)
-        self.page.get_by_role("button", name="Vaihda", exact=True).click()
+        self.follow(self.page.get_by_role("button", name="Vaihda", exact=True))
         expect(self.page.locator("html")).to_have_attribute("lang", self.language)
         expect(self.page.locator("#language-select")).to_have_value(self.language)
 
+    def follow(self, target) -> None:
+        """Clicks a link or a form's button and waits for the page it loads (the app has no script: every click
+        navigates). Checking without waiting can read the old document, or none while it is being replaced."""
+        with self.page.expect_navigation(wait_until="load"):
+            target.click()
+
+    def named(self, role: str, finnish: str):
+        return self.page.get_by_role(role, name=self.t(finnish), exact=True).first
+
     def click(self, role: str, finnish: str) -> None:
-        self.page.get_by_role(role, name=self.t(finnish), exact=True).first.click()
+        self.follow(self.named(role, finnish))
 
     def open(self, link: str, name: str) -> None:
         """Follows a link by its text and checks the page it leads to."""
@@ -359,7 +368,7 @@ def test_coordinator_closes_the_window_approves_and_calculates(walk, world, lang
     paid = world["paid"]
 
     w.open("Ohjelmat", "programmes")
-    page.get_by_role("link", name=getattr(paid, f"name_{language}"), exact=True).click()
+    w.follow(page.get_by_role("link", name=getattr(paid, f"name_{language}"), exact=True))
     w.check("programme")
     day = f"{datetime.date.today():%d.%m.%Y}"
     window = {"enrollment_cutoff": day, "decision_body": "Social services board", "decision_date": day}
@@ -372,7 +381,7 @@ def test_coordinator_closes_the_window_approves_and_calculates(walk, world, lang
 
     w.click("link", "Ohjelmat")
     w.open("Hyväksyntäjono", "inbox")
-    page.locator("main table a[href*='/payments/statements/']").first.click()
+    w.follow(page.locator("main table a[href*='/payments/statements/']").first)
     w.check("statement-validated")
     w.click("button", "Hyväksy maksettavaksi")
     expect(page.locator("main")).to_contain_text(t(StatementStatus.APPROVED.label))
@@ -399,7 +408,7 @@ def test_provider_worker_finds_a_family_and_records_visits(walk, world, language
     w.click("button", "Hae")
     rows = page.locator("main table tbody tr")
     expect(rows).to_have_count(1)
-    rows.first.get_by_role("link").click()
+    w.follow(rows.first.get_by_role("link"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(world["families"][0].reference)
     w.check("family")
 
@@ -435,7 +444,7 @@ def test_evaluator_records_a_comparison_cost_and_validates_with_a_sample(walk, w
     w.check("comparison-cost-saved")
     assert ComparisonGroupCost.objects.get(programme=paid).cost_per_child_year == Decimal("7200")
 
-    page.locator(f"main a[href='/payments/statements/{world['draft'].pk}/']").first.click()
+    w.follow(page.locator(f"main a[href='/payments/statements/{world['draft'].pk}/']").first)
     w.check("statement-draft")
     w.click("button", "Poimi tarkastusotos")
     w.says("Otos poimittiin.")
@@ -443,7 +452,7 @@ def test_evaluator_records_a_comparison_cost_and_validates_with_a_sample(walk, w
     items = page.locator("form.inline-form")
     for index in range(items.count()):
         items.nth(index).locator("select[name=action]").select_option("confirmed")
-        items.nth(index).get_by_role("button", name=t("Tallenna"), exact=True).click()
+        w.follow(items.nth(index).get_by_role("button", name=t("Tallenna"), exact=True))
         w.says("Otoksen havainto kirjattiin.")
     w.click("button", "Merkitse tarkastetuksi")
     expect(page.locator("main")).to_contain_text(t(StatementStatus.VALIDATED.label))
@@ -463,17 +472,17 @@ def test_fund_manager_reads_the_fund_and_a_programme_and_exports(walk, world, la
     expect(page.locator("svg[role=img]").first).to_be_visible()
     w.check("fund-overview")
     with page.expect_download() as download:
-        w.click("link", "Lataa CSV")
+        w.named("link", "Lataa CSV").click()
     rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig")), delimiter=";"))
     assert rows[0][0] == t("Ohjelma")
     assert getattr(paid, f"name_{language}") in [row[0] for row in rows[1:]]
 
-    page.get_by_role("link", name=getattr(paid, f"name_{language}"), exact=True).click()
+    w.follow(page.get_by_role("link", name=getattr(paid, f"name_{language}"), exact=True))
     expect(page.get_by_role("heading", level=1)).to_contain_text(getattr(paid, f"name_{language}"))
     expect(page.get_by_role("heading", name=t("Kertyneet tulospalkkiot vuosittain (EUR)"))).to_be_visible()
     w.check("fund-programme")
     with page.expect_download() as download:
-        w.click("link", "Lataa PDF")
+        w.named("link", "Lataa PDF").click()
     assert download.value.path().read_bytes().startswith(b"%PDF")
     w.done()
 
