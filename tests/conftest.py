@@ -4,6 +4,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 
 from sibcase.models import Role
 
+from .demo_data import demo_data, demo_template, drop_demo_database, prepare_demo_database  # noqa: F401 - fixtures
 from .factories import MunicipalityFactory, UserFactory
 from .otp_support import confirmed_totp_device
 
@@ -22,6 +23,19 @@ def _force_login_passes_the_second_factor(monkeypatch):
         session.save()
 
     monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, request):
+    """The test database, and its empty twin for the demo data when a collected test uses it (tests/demo_data.py)."""
+    wanted = any("demo_data" in item.fixturenames for item in request.session.items)
+    if wanted:
+        with django_db_blocker.unblock():
+            prepare_demo_database()
+    yield
+    if wanted:
+        with django_db_blocker.unblock():
+            drop_demo_database()
 
 
 @pytest.fixture

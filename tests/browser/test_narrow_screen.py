@@ -6,7 +6,6 @@ box, but the page itself never becomes wider than the screen.
 """
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from payments.models import StatementKind
@@ -17,7 +16,7 @@ from sibcase.management.commands.seed_demo import DEMO_PASSWORD
 from sibcase.models import User
 
 from ..pages import open_demo_transfer, page_urls
-from .conftest import AXE, SCREENSHOTS, login
+from .conftest import SCREENSHOTS, axe_violations, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +36,6 @@ POST_ONLY = {
     "payments:statement_transition",
     "payments:statement_recalculate",
 }
-WCAG = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']"
 
 
 def _problems(page, name: str) -> list[str]:
@@ -51,10 +49,8 @@ def _problems(page, name: str) -> list[str]:
             WIDTH,
         )
         problems.append(f"{width} px wide: {wide}")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(f"async () => await axe.run(document, {{runOnly: {{type: 'tag', values: {WCAG}}}}})")
     problems += [
-        f"axe {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in result["violations"]
+        f"axe {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in axe_violations(page)
     ]
     if problems:  # the evidence for a failure (a full-page screenshot of every page costs a minute of the suite)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -63,8 +59,7 @@ def _problems(page, name: str) -> list[str]:
 
 
 @pytest.fixture
-def demo():
-    call_command("seed_demo", verbosity=0)
+def demo(demo_data):  # noqa: F811
     # An open transfer Vantaa → Helsinki: Vantaa's cancel page and the coordinator's (Helsinki's) decision page.
     open_demo_transfer()
     # A calculation run, so its page is visited too (the seed calculates its statements directly).

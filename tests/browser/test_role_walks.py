@@ -46,15 +46,13 @@ from ..factories import (
     UserFactory,
     identity_code,
 )
-from .conftest import AXE, ROOT, login
+from .conftest import AXE, ROOT, axe_violations, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = ["fi", "sv", "en"]
 WIDTHS = [(1366, 900), (390, 844)]
 # Only violations are read: axe then keeps one node of each passing rule instead of all, which is faster.
-AXE_RUN = """async () => await axe.run(document, {
-    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}, resultTypes: ['violations']})"""
 D = datetime.date
 
 
@@ -157,12 +155,10 @@ class Walk:
                     width,
                 )
                 self.problems.append(f"{where} at {width} px: page is {scroll_width} px wide: {wide}")
-            if not page.evaluate("typeof axe !== 'undefined'"):
-                page.add_script_tag(path=str(AXE))
-            result = page.evaluate(AXE_RUN)
+            violations = axe_violations(page)
             self.problems += [
                 f"{where} at {width} px: axe {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-                for v in result["violations"]
+                for v in violations
             ]
         page.set_viewport_size({"width": WIDTHS[0][0], "height": WIDTHS[0][1]})
         html = page.content()

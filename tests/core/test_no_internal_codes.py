@@ -28,7 +28,6 @@ from programs.models import Programme
 from sibcase.errors import DomainError
 from sibcase.models import User
 
-from ..demo_data import demo_data  # noqa: F401 - the module-wide seeded demo data
 from ..pages import open_demo_transfer, page_urls
 
 pytestmark = pytest.mark.django_db

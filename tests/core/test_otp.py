@@ -3,13 +3,11 @@ enrolment confirms a new authenticator; a verified session reaches the pages."""
 
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sibcase.api_tokens import api_token_create
-from sibcase.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_KEY_HEX
-from sibcase.models import AuditEvent, Role, User
+from sibcase.models import AuditEvent, Role
 from sibcase.otp import IDP_MFA_SESSION_KEY
 
 from ..factories import FamilyFactory, UserFactory
@@ -219,17 +217,6 @@ def test_the_session_id_changes_when_the_code_is_accepted(client, worker):
     before = client.session.session_key
     client.post(reverse("otp-verify"), {"code": current_code(TOTPDevice.objects.get(user=worker))})
     assert client.session.session_key != before
-
-
-def test_demo_logins_sign_in_with_the_published_demo_secret(client):
-    call_command("seed_demo", verbosity=0)
-    user = User.objects.get(username="demo-admin")
-    device = TOTPDevice.objects.get(user=user, confirmed=True)
-    assert device.bin_key == bytes.fromhex(DEMO_TOTP_KEY_HEX)
-    response = client.post(reverse("login"), {"username": "demo-admin", "password": DEMO_PASSWORD})
-    assert response.status_code == 302
-    client.post(reverse("otp-verify"), {"code": current_code(device)})
-    assert client.get(reverse("admin:index")).status_code == 200
 
 
 def test_the_admin_signs_in_through_the_two_step_sign_in(client):

@@ -1,10 +1,13 @@
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from families.models import Child, Enrollment, Guardian
+from sibcase.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_KEY_HEX
 from sibcase.models import Role, User
-from tests.demo_data import demo_data  # noqa: F401 - the module-wide seeded demo data
+from tests.otp_support import current_code
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +42,13 @@ def test_seed_demo_creates_a_login_per_role(seeded):
 def test_seed_demo_enrolls_nobody_in_vantaa_from_the_cutoff(seeded):
     assert Enrollment.objects.filter(programme__code="vantaa-lapset-sib").exists()
     assert not Enrollment.objects.filter(programme__code="vantaa-lapset-sib", enrolled_on__gte="2021-09-01").exists()
+
+
+def test_demo_logins_sign_in_with_the_published_demo_secret(seeded, client):
+    user = User.objects.get(username="demo-admin")
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    assert device.bin_key == bytes.fromhex(DEMO_TOTP_KEY_HEX)
+    response = client.post(reverse("login"), {"username": "demo-admin", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    client.post(reverse("otp-verify"), {"code": current_code(device)})
+    assert client.get(reverse("admin:index")).status_code == 200

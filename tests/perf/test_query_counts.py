@@ -17,7 +17,6 @@ from outcomes.models import OutcomeMetric
 from payments.models import PaymentStatement
 from programs.models import Programme
 from sibcase.models import User
-from tests.demo_data import demo_data  # noqa: F401 - the module-wide seeded demo data
 from tests.factories import (
     ChildFactory,
     EnrollmentFactory,
