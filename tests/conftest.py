@@ -1,10 +1,17 @@
 import pytest
+from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from sibcase.models import Role
 
-from .demo_data import demo_data, demo_template, drop_demo_database, prepare_demo_database  # noqa: F401 - fixtures
+from .demo_data import (  # noqa: F401 - demo_data and demo_template are fixtures
+    demo_data,
+    demo_template,
+    drop_demo_database,
+    drop_shared_demo_database,
+    prepare_demo_database,
+)
 from .factories import MunicipalityFactory, UserFactory
 from .otp_support import confirmed_totp_device
 
@@ -36,6 +43,12 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     if wanted:
         with django_db_blocker.unblock():
             drop_demo_database()
+
+
+def pytest_sessionfinish(session):
+    """The process that started a pytest-xdist run drops the run's shared demo database (tests/demo_data.py)."""
+    if session.config.pluginmanager.hasplugin("dsession"):  # the controller; it has no test database of its own
+        drop_shared_demo_database(f"test_{connection.settings_dict['NAME']}")
 
 
 @pytest.fixture

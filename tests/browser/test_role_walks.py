@@ -46,7 +46,7 @@ from ..factories import (
     UserFactory,
     identity_code,
 )
-from .conftest import AXE, ROOT, axe_violations, login
+from .conftest import ROOT, axe_violations, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -185,7 +185,6 @@ def walk(browser, live_server):
         context = browser.new_context(
             viewport={"width": WIDTHS[0][0], "height": WIDTHS[0][1]}, locale="fi-FI", bypass_csp=True
         )
-        context.add_init_script(path=str(AXE))
         contexts.append(context)
         page = context.new_page()
         login(page, live_server, username)
