@@ -45,6 +45,29 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
             drop_demo_database()
 
 
+# pytest-xdist hands out whole test files in collection order (pytest-django then moves the transactional ones to the
+# end, keeping the order within each group). A one-minute file handed out last keeps one process busy while the
+# other idles, so the longest files go first. The demo-data files are spread out: the first one seeds the run's demo
+# database while the other process runs long files of its own (tests/demo_data.py).
+LONGEST_FIRST = [
+    "tests/core/test_no_internal_codes.py",
+    "tests/families/test_access_sweep.py",
+    "tests/api/test_schemathesis.py",
+    "tests/core/test_admin.py",
+    "tests/core/test_seed_demo.py",
+    "tests/browser/test_role_walks.py",
+    "tests/browser/test_narrow_screen.py",
+    "tests/core/test_db_roles.py",
+    "tests/faults/test_payment_runs.py",
+]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-django's (also tryfirst; a conftest's runs first), whose sort is stable
+def pytest_collection_modifyitems(items):
+    rank = {path: n for n, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(LONGEST_FIRST)))
+
+
 def pytest_sessionfinish(session):
     """The process that started a pytest-xdist run drops the run's shared demo database (tests/demo_data.py)."""
     if session.config.pluginmanager.hasplugin("dsession"):  # the controller; it has no test database of its own

@@ -37,3 +37,11 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="sibcase-test-files-"))
 
 # seed_demo creates logins with a published password: it runs only where this is set (demo and test settings).
 ALLOW_DEMO_SEED = True
+
+# A test database is thrown away after the run: its commits need not wait for the disk (what is committed stays
+# visible to every other connection exactly as with a synchronous commit). Not for SQLite, which has no such option.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["OPTIONS"] = {  # noqa: F405
+        **DATABASES["default"].get("OPTIONS", {}),  # noqa: F405
+        "options": "-c synchronous_commit=off",
+    }
