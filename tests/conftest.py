@@ -1,4 +1,9 @@
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -69,7 +74,11 @@ def pytest_collection_modifyitems(items):
 
 
 def pytest_sessionfinish(session):
-    """The process that started a pytest-xdist run drops the run's shared demo database (tests/demo_data.py)."""
+    """Each process removes its throwaway upload folder (the test settings make one per process); the process that
+    started a pytest-xdist run drops the run's shared demo database (tests/demo_data.py)."""
+    media = Path(settings.MEDIA_ROOT)
+    if media.parent == Path(tempfile.gettempdir()) and media.name.startswith("sibcase-test-files-"):  # never real files
+        shutil.rmtree(media, ignore_errors=True)
     if session.config.pluginmanager.hasplugin("dsession"):  # the controller; it has no test database of its own
         drop_shared_demo_database(f"test_{connection.settings_dict['NAME']}")
 
