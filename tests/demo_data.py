@@ -141,8 +141,9 @@ def demo_template(django_db_setup, django_db_blocker) -> str:
 @pytest.fixture(scope="module")
 def demo_data(demo_template, django_db_blocker) -> Iterator[None]:
     """The module runs on its own copy of the seeded demo database."""
-    copy = f"{connection.settings_dict['NAME']}_demo_module"  # the process's own (pytest-xdist runs several)
-    with django_db_blocker.unblock():
+    test_database = connection.settings_dict["NAME"]
+    copy = f"{test_database}_demo_module"  # the process's own (pytest-xdist runs several)
+    with django_db_blocker.unblock(), _run_lock(test_database):  # one copy of the template at a time
         _copy(copy, demo_template)
     with _connected_to(copy):
         yield
