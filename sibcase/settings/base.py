@@ -219,6 +219,8 @@ PAYMENTS_ANNUAL_CRON = env("PAYMENTS_ANNUAL_CRON", default="0 3 15 1 *")
 PAYMENTS_PREVIEW_CRON = env("PAYMENTS_PREVIEW_CRON", default="0 4 5 1,4,7,10 *")
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "sibcase.relay_outbox", "schedule": 60.0},
+    # Stored API answers expire after 24 h and can hold personal data: deleted within the hour after (sibcase/api.py).
+    "purge-request-keys": {"task": "sibcase.purge_request_keys", "schedule": 3600.0},
     "payments-annual": {"task": "payments.schedule_annual_runs", "schedule": _cron(PAYMENTS_ANNUAL_CRON)},
     "payments-preview": {"task": "payments.schedule_preview_runs", "schedule": _cron(PAYMENTS_PREVIEW_CRON)},
     # Payment runs whose worker died (lease expired) or whose message was lost are handed on (payments/services/runs.py).

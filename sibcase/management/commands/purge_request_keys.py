@@ -1,6 +1,7 @@
 """Delete expired idempotency keys (older than 24 h) and spent one-time form tokens (older than 24 h).
 
-Expired rows are already ignored; this only keeps the tables small. Run it daily (cron or a beat task)."""
+Expired rows are already ignored. The beat runs the same purge every hour (task ``sibcase.purge_request_keys``):
+the stored answers can hold personal data. This command is for a set-up without beat, or to purge at once."""
 
 from django.core.management.base import BaseCommand
 
