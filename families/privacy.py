@@ -125,6 +125,9 @@ def subject_access_data(*, person: Child | Guardian) -> dict[str, Any]:
                 "scope": c.get_scope_display(),
                 "given_on": _iso(c.given_on),
                 "withdrawn_on": _iso(c.withdrawn_on),
+                # Recorded in error and voided (families.corrections): shown as such, never as a valid consent.
+                "voided_on": _iso(timezone.localdate(c.voided_at)) if c.voided_at else None,
+                "void_reason": c.void_reason,
             }
             for c in consents.order_by("given_on")
         ],

@@ -5,7 +5,9 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from families.corrections import consent_void
 from sibcase.models import AccessAction, AccessLogEntry, AuditEvent, Role
 
 from ..factories import (
@@ -130,3 +132,22 @@ def test_a_guardians_export_has_their_own_consents(client, admin_user, child):
 def test_provider_workers_cannot_reach_the_page(client, child):
     client.force_login(UserFactory(role=Role.PROVIDER_WORKER, municipality=None))
     assert client.get(reverse("privacy:subject_access")).status_code == 403
+
+
+def test_a_voided_consent_is_shown_as_voided_with_its_reason(client, admin_user, child):
+    # A consent recorded in error is voided (families.corrections): the person sees that it was, when and why, not
+    # a consent that looks valid.
+    guardian = child.family.guardians.get()
+    wrong = ConsentFactory(guardian=guardian, programme=child.enrollments.get().programme, scope="evaluation")
+    consent_void(actor=admin_user, consent=wrong, reason="Kirjattu väärälle perheelle")
+    wrong.refresh_from_db()
+    data = json.loads(_export(client, admin_user, child, "json").content)
+    [shown] = [c for c in data["consents"] if c["voided_on"] is not None]
+    assert shown["voided_on"] == timezone.localdate(wrong.voided_at).isoformat()
+    assert shown["void_reason"] == "Kirjattu väärälle perheelle"
+
+
+def test_a_consent_in_force_has_no_void_entries(client, admin_user, child):
+    data = json.loads(_export(client, admin_user, child, "json").content)
+    [shown] = data["consents"]
+    assert (shown["voided_on"], shown["void_reason"]) == (None, "")
