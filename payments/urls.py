@@ -19,6 +19,7 @@ urlpatterns = [
     path("statements/<int:pk>/children/", views.statement_children, name="statement_children"),
     path("statements/<int:pk>/sample/", views.sample_draw_view, name="sample_draw"),
     path("statements/<int:pk>/sample/<int:item_pk>/", views.sample_item_view, name="sample_item"),
+    path("statements/<int:pk>/sample/<int:item_pk>/evidence/", views.sample_evidence, name="sample_evidence"),
     path(
         "statements/<int:pk>/document.<str:fmt>",
         views.statement_document,

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from sibcase.audit import access_log_record_many
+from sibcase.audit import access_log_record, access_log_record_many, logs_refusals
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error
 from sibcase.models import AccessAction
@@ -259,6 +260,32 @@ def sample_item_view(request: HttpRequest, pk: int, item_pk: int) -> HttpRespons
     except DomainError as exc:
         return _back_to_statement(request, statement, exc)
     return _back_to_statement(request, statement, success=_("Otoksen havainto kirjattiin."))
+
+
+@login_required
+@require_GET
+@logs_refusals("payments.statementsampleitem", kwarg="item_pk")
+def sample_evidence(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """The evidence attached to a sample check, for those who see the sample; each opening is in the access log
+    (the file is a source record about a child)."""
+    require_role(request.user, PAYMENT_CHILD_DETAIL_READERS)
+    statement = statement_get_for_user(user=request.user, pk=pk)
+    item = get_object_or_404(
+        StatementSampleItem.objects.select_related("observation__child").exclude(evidence=""),
+        pk=item_pk,
+        sample__statement=statement,
+    )
+    access_log_record(
+        user=request.user,
+        action=AccessAction.VIEW,
+        basis="tulosperusteisen maksun arviointi: otoksen tarkastuksen liitteen avaus",
+        family_id=item.observation.child.family_id,
+        path=request.path,
+    )
+    response = FileResponse(item.evidence.open("rb"), as_attachment=True, filename=Path(item.evidence.name).name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

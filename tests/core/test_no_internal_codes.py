@@ -41,12 +41,14 @@ DOWNLOADS = (".csv", ".pdf", ".xlsx", ".json")
 # Downloads whose route does not end in a file extension, and pages that need data the demo has none of (a
 # background import job: its page has its own tests in tests/api/test_observation_import_jobs.py).
 # A deputy's end page needs a deputy (the demo names only responsible workers: tests/families/test_assignment.py
-# covers it), and an attachment download needs an uploaded file (tests/families/test_notes_attachments.py).
+# covers it), and an attachment download needs an uploaded file (tests/families/test_notes_attachments.py; a sample
+# check's evidence: tests/payments/test_sample_evidence.py).
 NOT_CRAWLED = {
     "payments:statement_document",
     "outcomes:import_status",
     "families:assignment_end",
     "families:attachment_download",
+    "payments:sample_evidence",
 }
 PER_PATTERN = 3  # distinct URLs of one pattern per login: enough to see each kind of row without crawling all
 # Text that legitimately looks like a code. Nothing today; add an entry only with the reason beside it.
