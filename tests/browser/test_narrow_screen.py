@@ -59,7 +59,7 @@ def _problems(page, name: str) -> list[str]:
 
 
 @pytest.fixture
-def demo(demo_data):  # noqa: F811
+def demo(demo_data):
     # An open transfer Vantaa → Helsinki: Vantaa's cancel page and the coordinator's (Helsinki's) decision page.
     open_demo_transfer()
     # A calculation run, so its page is visited too (the seed calculates its statements directly).

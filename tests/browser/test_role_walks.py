@@ -52,7 +52,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = ["fi", "sv", "en"]
 WIDTHS = [(1366, 900), (390, 844)]
-# Only violations are read: axe then keeps one node of each passing rule instead of all, which is faster.
 D = datetime.date
 
 

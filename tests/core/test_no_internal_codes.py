@@ -206,7 +206,7 @@ def crawl(client, user: User | None) -> tuple[dict[str, set[str]], set[str]]:
 
 
 @pytest.fixture
-def demo(demo_data, settings):  # noqa: F811 - the demo data, seeded once for this module (tests.demo_data)
+def demo(demo_data, settings):  # the demo data, on this module's copy of the seeded database (tests.demo_data)
     settings.LANGUAGE_CODE = "fi"
     # A refused enrollment (Vantaa takes no new families), so the coordinators' refusal table has rows.
     vantaa = Programme.objects.get(code="vantaa-lapset-sib")

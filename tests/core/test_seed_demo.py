@@ -17,8 +17,8 @@ def _row_counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def seeded(demo_data):  # noqa: F811
-    """The demo data, seeded once for this module (tests.demo_data)."""
+def seeded(demo_data):
+    """The demo data, on this module's copy of the seeded database (tests.demo_data)."""
 
 
 def test_seed_demo_twice_changes_nothing(seeded):

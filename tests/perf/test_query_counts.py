@@ -86,7 +86,7 @@ def _pages() -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture(params=[0, 40], ids=["demo", "demo+40-families"])
-def data(request, demo_data):  # noqa: F811
+def data(request, demo_data):
     _grow(request.param)
     assert Enrollment.objects.count() > 25
     return request.param
