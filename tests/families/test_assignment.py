@@ -157,3 +157,26 @@ def test_handover_page_of_another_municipalitys_family_is_404(client, colleague)
     client.force_login(colleague)
     other = FamilyFactory(municipality=MunicipalityFactory())
     assert client.get(reverse("families:case_handover", args=[other.pk])).status_code == 404
+
+
+def test_each_worker_gets_their_own_caseload_from_the_shared_compiled_query(social_worker, colleague, municipality):
+    # The caseload's SQL is compiled once per shape and reused with each user's own ids (families.selectors).
+    other_town = MunicipalityFactory(code="091", name_fi="Helsinki")
+    stranger = UserFactory(role=Role.SOCIAL_WORKER, municipality=other_town)
+    programme = ProgrammeFactory(municipality=municipality)
+    mine, theirs = FamilyFactory(municipality=municipality), FamilyFactory(municipality=municipality)
+    elsewhere = FamilyFactory(municipality=other_town)
+    for family, worker in ((mine, social_worker), (theirs, colleague)):
+        EnrollmentFactory(family=family, programme=programme)
+        case_assign(actor=None, family=family, worker=worker, role="responsible")
+    EnrollmentFactory(family=elsewhere)
+    case_assign(actor=None, family=elsewhere, worker=stranger, role="responsible")
+
+    for _ in range(2):  # the second round runs on the compiled SQL of the first
+        assert [f.pk for f in caseload_for_worker(user=social_worker).families] == [mine.pk]
+        assert [f.pk for f in caseload_for_worker(user=colleague).families] == [theirs.pk]
+        assert [f.pk for f in caseload_for_worker(user=stranger).families] == [elsewhere.pk]
+        by_programme = caseload_for_worker(user=social_worker, programme_id=programme.pk, role="responsible")
+        assert [f.pk for f in by_programme.families] == [mine.pk]
+        assert caseload_for_worker(user=social_worker, role="deputy").families == []
+        assert caseload_for_worker(user=colleague, programme_id=programme.pk + 1000).families == []
