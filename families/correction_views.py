@@ -128,23 +128,22 @@ def consent_correct(request: HttpRequest, pk: int) -> HttpResponse:
         initial={"guardian": consent.guardian_id, "scope": consent.scope, "given_on": consent.given_on},
         request=request,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                correction = corrections.consent_correct(
-                    actor=request.user,
-                    consent=consent,
-                    reason=form.cleaned_data["reason"],
-                    guardian=form.cleaned_data["guardian"],
-                    scope=form.cleaned_data["scope"],
-                    given_on=form.cleaned_data["given_on"],
-                )
-                casetasks.tasks_sync(family=family)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            _consent_changed(request, correction, _("Suostumuksen tiedot korjattiin."))
-            return redirect("families:detail", pk=family.pk)
+
+    def correct() -> corrections.Correction:
+        correction = corrections.consent_correct(
+            actor=request.user,
+            consent=consent,
+            reason=form.cleaned_data["reason"],
+            guardian=form.cleaned_data["guardian"],
+            scope=form.cleaned_data["scope"],
+            given_on=form.cleaned_data["given_on"],
+        )
+        casetasks.tasks_sync(family=family)
+        return correction
+
+    if saved := form.save_posted(correct):
+        _consent_changed(request, saved.value, _("Suostumuksen tiedot korjattiin."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -163,18 +162,15 @@ def consent_void(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     consent, family = _consent_for_user(request, pk)
     form = ConsentVoidForm(request.POST or None, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                correction = corrections.consent_void(
-                    actor=request.user, consent=consent, reason=form.cleaned_data["reason"]
-                )
-                casetasks.tasks_sync(family=family)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            _consent_changed(request, correction, _("Suostumus mitätöitiin virheellisesti kirjattuna."))
-            return redirect("families:detail", pk=family.pk)
+
+    def void() -> corrections.Correction:
+        correction = corrections.consent_void(actor=request.user, consent=consent, reason=form.cleaned_data["reason"])
+        casetasks.tasks_sync(family=family)
+        return correction
+
+    if saved := form.save_posted(void):
+        _consent_changed(request, saved.value, _("Suostumus mitätöitiin virheellisesti kirjattuna."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -202,30 +198,28 @@ def backdating_request_create(request: HttpRequest, pk: int) -> HttpResponse:
         request=request,
         prefix=BACKDATING_PREFIX,
     )
-    if request.method == "POST" and form.is_valid():
+
+    def file_request():
         programme = form.cleaned_data["programme"]
-        try:
-            with form.submission():
-                services.backdating_request_create(
-                    actor=request.user,
-                    programme=programme,
-                    family=family,
-                    enrolled_on=form.cleaned_data["enrolled_on"],
-                    reason=form.cleaned_data["reason"],
-                    children=form.cleaned_data["children"],
-                    referral=family.referrals.filter(programme=programme, status="pending").first(),
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _(
-                    "Takautuva kirjaus lähetettiin ohjelman koordinaattorin hyväksyttäväksi. Perhe otetaan mukaan, "
-                    "kun koordinaattori hyväksyy pyynnön."
-                ),
-            )
-            return redirect("families:detail", pk=family.pk)
+        return services.backdating_request_create(
+            actor=request.user,
+            programme=programme,
+            family=family,
+            enrolled_on=form.cleaned_data["enrolled_on"],
+            reason=form.cleaned_data["reason"],
+            children=form.cleaned_data["children"],
+            referral=family.referrals.filter(programme=programme, status="pending").first(),
+        )
+
+    if form.save_posted(file_request):
+        messages.success(
+            request,
+            _(
+                "Takautuva kirjaus lähetettiin ohjelman koordinaattorin hyväksyttäväksi. Perhe otetaan mukaan, "
+                "kun koordinaattori hyväksyy pyynnön."
+            ),
+        )
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,

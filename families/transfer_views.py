@@ -19,8 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from programs.models import Municipality
 from sibcase.audit import access_log_record, access_log_record_many, logs_refusals
-from sibcase.errors import DomainError
-from sibcase.forms import add_domain_error, form_status
+from sibcase.forms import form_status
 from sibcase.models import AccessAction, Role, User
 from sibcase.permissions import CASEWORK_ROLES, require_role
 
@@ -52,23 +51,20 @@ def transfer_request(request: HttpRequest, pk: int) -> HttpResponse:
     family = family_get_for_user(user=request.user, pk=pk)
     municipalities = Municipality.objects.exclude(pk=family.municipality_id).order_by("name_fi")
     form = TransferRequestForm(request.POST or None, municipalities=municipalities, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                transfer = transfers.transfer_request(
-                    actor=request.user,
-                    family=family,
-                    to_municipality=form.cleaned_data["to_municipality"],
-                    note=form.cleaned_data["note"],
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Siirtopyyntö lähetettiin: %(municipality)s.") % {"municipality": transfer.to_municipality},
-            )
-            return redirect("families:detail", pk=family.pk)
+    saved = form.save_posted(
+        lambda: transfers.transfer_request(
+            actor=request.user,
+            family=family,
+            to_municipality=form.cleaned_data["to_municipality"],
+            note=form.cleaned_data["note"],
+        )
+    )
+    if saved:
+        messages.success(
+            request,
+            _("Siirtopyyntö lähetettiin: %(municipality)s.") % {"municipality": saved.value.to_municipality},
+        )
+        return redirect("families:detail", pk=family.pk)
     access_log_record(
         user=request.user, action=AccessAction.VIEW, basis=BASIS_CASEWORK, family_id=family.pk, path=request.path
     )
@@ -127,30 +123,25 @@ def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = TransferDecisionForm(
         request.POST or None, workers=_receiving_workers(transfer), actor=request.user, request=request
     )
-    if request.method == "POST" and form.is_valid():
+
+    def decide() -> bool:
         data = form.cleaned_data
-        try:
-            with form.submission():
-                if data["decision"] == TransferDecision.ACCEPT:
-                    transfers.transfer_accept(
-                        actor=request.user,
-                        transfer=transfer,
-                        responsible_worker=data["responsible_worker"],
-                        note=data["note"],
-                    )
-                else:
-                    transfers.transfer_decline(actor=request.user, transfer=transfer, reason=data["note"])
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            if data["decision"] == TransferDecision.ACCEPT:
-                messages.success(
-                    request,
-                    _("Perhe %(reference)s siirtyi kuntaanne.") % {"reference": transfer.family.reference},
-                )
-                return redirect("families:detail", pk=transfer.family_id)
-            messages.success(request, _("Siirtoa ei hyväksytty. Lähettävä kunta näkee perustelun."))
-            return redirect("families:transfer_inbox")
+        if data["decision"] == TransferDecision.ACCEPT:
+            transfers.transfer_accept(
+                actor=request.user, transfer=transfer, responsible_worker=data["responsible_worker"], note=data["note"]
+            )
+            return True
+        transfers.transfer_decline(actor=request.user, transfer=transfer, reason=data["note"])
+        return False
+
+    if saved := form.save_posted(decide):
+        if saved.value:
+            messages.success(
+                request, _("Perhe %(reference)s siirtyi kuntaanne.") % {"reference": transfer.family.reference}
+            )
+            return redirect("families:detail", pk=transfer.family_id)
+        messages.success(request, _("Siirtoa ei hyväksytty. Lähettävä kunta näkee perustelun."))
+        return redirect("families:transfer_inbox")
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,
@@ -170,15 +161,11 @@ def transfer_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, CASEWORK_ROLES)
     transfer = transfer_get_outgoing(user=request.user, pk=pk)
     form = TransferCancelForm(request.POST or None, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                transfers.transfer_cancel(actor=request.user, transfer=transfer, note=form.cleaned_data["note"])
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Siirtopyyntö peruttiin."))
-            return redirect("families:detail", pk=transfer.family_id)
+    if form.save_posted(
+        lambda: transfers.transfer_cancel(actor=request.user, transfer=transfer, note=form.cleaned_data["note"])
+    ):
+        messages.success(request, _("Siirtopyyntö peruttiin."))
+        return redirect("families:detail", pk=transfer.family_id)
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,

@@ -332,22 +332,20 @@ def consent_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConsentForm(
         request.POST or None, family=family, programmes=programmes_for_user(request.user), request=request
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                services.consent_give(
-                    actor=request.user,
-                    guardian=form.cleaned_data["guardian"],
-                    programme=form.cleaned_data["programme"],
-                    scope=form.cleaned_data["scope"],
-                    given_on=form.cleaned_data["given_on"],
-                )
-                casetasks.tasks_sync(family=family)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Suostumus kirjattiin."))
-            return redirect("families:detail", pk=family.pk)
+
+    def give() -> None:
+        services.consent_give(
+            actor=request.user,
+            guardian=form.cleaned_data["guardian"],
+            programme=form.cleaned_data["programme"],
+            scope=form.cleaned_data["scope"],
+            given_on=form.cleaned_data["given_on"],
+        )
+        casetasks.tasks_sync(family=family)
+
+    if form.save_posted(give):
+        messages.success(request, _("Suostumus kirjattiin."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -366,18 +364,14 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     consent = get_object_or_404(Consent, pk=pk)
     family = family_get_for_user(user=request.user, pk=consent.family_id)
     form = ConsentWithdrawForm(request.POST or None, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                services.consent_withdraw(
-                    actor=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"]
-                )
-                casetasks.tasks_sync(family=family)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Suostumuksen peruminen kirjattiin."))
-            return redirect("families:detail", pk=family.pk)
+
+    def withdraw() -> None:
+        services.consent_withdraw(actor=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"])
+        casetasks.tasks_sync(family=family)
+
+    if form.save_posted(withdraw):
+        messages.success(request, _("Suostumuksen peruminen kirjattiin."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,

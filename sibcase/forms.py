@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Generic, TypeVar
 
 from django import forms
 from django.core import signing
@@ -21,6 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError, Problem
 from .models import UsedFormToken
+
+T = TypeVar("T")
 
 FORM_TOKEN_MAX_AGE = 24 * 60 * 60  # seconds a rendered form may wait before it is sent
 _SALT = "sibcase.forms.once-token"
@@ -70,6 +73,13 @@ def claim_row(model: type[models.Model], **values) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None
+
+
+@dataclass(frozen=True)
+class Saved(Generic[T]):
+    """What a form's save returned (`OnceTokenForm.save_posted`); a service may return None and still have saved."""
+
+    value: T
 
 
 class OnceTokenForm(forms.Form):
@@ -131,6 +141,18 @@ class OnceTokenForm(forms.Form):
                 refused = exc
         if refused is not None:
             raise refused
+
+    def save_posted(self, save: Callable[[], T]) -> Saved[T] | None:
+        """A sent, valid form's `save()` run as its one submission; a rule's refusal (DomainError) is put on the form.
+        The saved result, or None when nothing was saved (nothing sent, invalid, refused): the view shows the form."""
+        if not self.is_bound or not self.is_valid():
+            return None
+        try:
+            with self.submission():
+                return Saved(save())
+        except DomainError as exc:
+            add_domain_error(self, exc)
+            return None
 
     def _spend_token(self) -> None:
         if self.request is None:
