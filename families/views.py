@@ -459,18 +459,16 @@ def enrollment_activate(request: HttpRequest, pk: int) -> HttpResponse:
     enrollment = get_object_or_404(Enrollment.objects.select_related("programme"), pk=pk)
     family = family_get_for_user(user=request.user, pk=enrollment.family_id)
     form = EnrollmentActivateForm(request.POST or None, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                services.enrollment_activate(
-                    actor=request.user, enrollment=enrollment, activated_on=form.cleaned_data["activated_on"]
-                )
-                casetasks.tasks_sync(family=family)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Perhe siirtyi jonosta mukaan ohjelmaan."))
-            return redirect("families:detail", pk=family.pk)
+
+    def save() -> None:
+        services.enrollment_activate(
+            actor=request.user, enrollment=enrollment, activated_on=form.cleaned_data["activated_on"]
+        )
+        casetasks.tasks_sync(family=family)
+
+    if form.save_posted(save):
+        messages.success(request, _("Perhe siirtyi jonosta mukaan ohjelmaan."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -490,22 +488,20 @@ def enrollment_exit(request: HttpRequest, pk: int) -> HttpResponse:
     enrollment = get_object_or_404(Enrollment.objects.select_related("programme"), pk=pk)
     family = family_get_for_user(user=request.user, pk=enrollment.family_id)
     form = EnrollmentExitForm(request.POST or None, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                services.enrollment_exit(
-                    actor=request.user,
-                    enrollment=enrollment,
-                    exit_date=form.cleaned_data["exit_date"],
-                    reason=form.cleaned_data["reason"],
-                    note=form.cleaned_data["note"],
-                )
-                casetasks.tasks_sync(family=family)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Osallistuminen päätettiin."))
-            return redirect("families:detail", pk=family.pk)
+
+    def save() -> None:
+        services.enrollment_exit(
+            actor=request.user,
+            enrollment=enrollment,
+            exit_date=form.cleaned_data["exit_date"],
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        )
+        casetasks.tasks_sync(family=family)
+
+    if form.save_posted(save):
+        messages.success(request, _("Osallistuminen päätettiin."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -525,21 +521,19 @@ def case_handover(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     family = family_get_for_user(user=request.user, pk=pk)
     form = HandoverForm(request.POST or None, workers=assignable_workers(family=family), request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                assignments.case_handover(
-                    actor=request.user,
-                    family=family,
-                    to_worker=form.cleaned_data["to_worker"],
-                    note=form.cleaned_data["note"],
-                )
-                casetasks.tasks_sync(family=family)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Vastuutyöntekijä vaihdettiin."))
-            return redirect("families:detail", pk=family.pk)
+
+    def save() -> None:
+        assignments.case_handover(
+            actor=request.user,
+            family=family,
+            to_worker=form.cleaned_data["to_worker"],
+            note=form.cleaned_data["note"],
+        )
+        casetasks.tasks_sync(family=family)
+
+    if form.save_posted(save):
+        messages.success(request, _("Vastuutyöntekijä vaihdettiin."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -558,21 +552,19 @@ def deputy_add(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     family = family_get_for_user(user=request.user, pk=pk)
     form = DeputyForm(request.POST or None, workers=assignable_workers(family=family), request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                assignments.case_assign(
-                    actor=request.user,
-                    family=family,
-                    worker=form.cleaned_data["worker"],
-                    role=AssignmentRole.DEPUTY,
-                    note=form.cleaned_data["note"],
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Varahenkilö lisättiin."))
-            return redirect("families:detail", pk=family.pk)
+
+    def save() -> None:
+        assignments.case_assign(
+            actor=request.user,
+            family=family,
+            worker=form.cleaned_data["worker"],
+            role=AssignmentRole.DEPUTY,
+            note=form.cleaned_data["note"],
+        )
+
+    if form.save_posted(save):
+        messages.success(request, _("Varahenkilö lisättiin."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -591,17 +583,13 @@ def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(CaseAssignment.objects.select_related("worker"), pk=pk, ended_at__isnull=True)
     family = family_get_for_user(user=request.user, pk=assignment.family_id)
     form = AssignmentEndForm(request.POST or None, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                assignments.case_assignment_end(
-                    actor=request.user, assignment=assignment, note=form.cleaned_data["note"]
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Varahenkilön tehtävä päättyi."))
-            return redirect("families:detail", pk=family.pk)
+
+    def save() -> None:
+        assignments.case_assignment_end(actor=request.user, assignment=assignment, note=form.cleaned_data["note"])
+
+    if form.save_posted(save):
+        messages.success(request, _("Varahenkilön tehtävä päättyi."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -731,20 +719,18 @@ def case_note_create(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     family = family_get_for_user(user=request.user, pk=pk)
     form = CaseNoteForm(request.POST or None, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                records.case_note_add(
-                    actor=request.user,
-                    family=family,
-                    text=form.cleaned_data["text"],
-                    written_on=form.cleaned_data["written_on"],
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Merkintä tallennettiin."))
-            return redirect("families:detail", pk=family.pk)
+
+    def save() -> None:
+        records.case_note_add(
+            actor=request.user,
+            family=family,
+            text=form.cleaned_data["text"],
+            written_on=form.cleaned_data["written_on"],
+        )
+
+    if form.save_posted(save):
+        messages.success(request, _("Merkintä tallennettiin."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -762,21 +748,19 @@ def attachment_create(request: HttpRequest, pk: int) -> HttpResponse:
     _casework(request)
     family = family_get_for_user(user=request.user, pk=pk)
     form = AttachmentForm(request.POST or None, request.FILES or None, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                records.attachment_add(
-                    actor=request.user,
-                    family=family,
-                    kind=form.cleaned_data["kind"],
-                    upload=form.cleaned_data["file"],
-                    description=form.cleaned_data["description"],
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Liite tallennettiin."))
-            return redirect("families:detail", pk=family.pk)
+
+    def save() -> None:
+        records.attachment_add(
+            actor=request.user,
+            family=family,
+            kind=form.cleaned_data["kind"],
+            upload=form.cleaned_data["file"],
+            description=form.cleaned_data["description"],
+        )
+
+    if form.save_posted(save):
+        messages.success(request, _("Liite tallennettiin."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -824,22 +808,20 @@ def family_referral_create(request: HttpRequest, pk: int) -> HttpResponse:
     family = family_get_for_user(user=request.user, pk=pk)
     programmes = programmes_for_user(request.user).filter(municipality_id=family.municipality_id)
     form = ReferralForKnownFamilyForm(request.POST or None, programmes=programmes, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                services.referral_create(
-                    actor=request.user,
-                    family=family,
-                    programme=form.cleaned_data["programme"],
-                    source=form.cleaned_data["source"],
-                    referred_on=form.cleaned_data["referred_on"],
-                    reason=form.cleaned_data["reason"],
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("Ohjaus kirjattiin."))
-            return redirect("families:detail", pk=family.pk)
+
+    def save() -> None:
+        services.referral_create(
+            actor=request.user,
+            family=family,
+            programme=form.cleaned_data["programme"],
+            source=form.cleaned_data["source"],
+            referred_on=form.cleaned_data["referred_on"],
+            reason=form.cleaned_data["reason"],
+        )
+
+    if form.save_posted(save):
+        messages.success(request, _("Ohjaus kirjattiin."))
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,

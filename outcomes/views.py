@@ -72,22 +72,20 @@ def assessment_create(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, CASEWORK_ROLES)
     family = family_get_for_user(user=request.user, pk=pk)
     form = AssessmentForm(request.POST or None, family=family, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                services.assessment_create(
-                    actor=request.user,
-                    family=family,
-                    child=form.cleaned_data["child"],
-                    started_on=form.cleaned_data["started_on"],
-                    completed_on=form.cleaned_data["completed_on"],
-                    summary=form.cleaned_data["summary"],
-                )
-                tasks_sync(family=family)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            return _saved(request, family, _("Palvelutarpeen arvio kirjattiin."))
+
+    def save() -> None:
+        services.assessment_create(
+            actor=request.user,
+            family=family,
+            child=form.cleaned_data["child"],
+            started_on=form.cleaned_data["started_on"],
+            completed_on=form.cleaned_data["completed_on"],
+            summary=form.cleaned_data["summary"],
+        )
+        tasks_sync(family=family)
+
+    if form.save_posted(save):
+        return _saved(request, family, _("Palvelutarpeen arvio kirjattiin."))
     return _form_page(
         request,
         family=family,
@@ -148,21 +146,19 @@ def episode_create(request: HttpRequest, pk: int) -> HttpResponse:
         services=services_for_user(user=request.user, family=family),
         request=request,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                services.episode_create(
-                    actor=request.user,
-                    enrollment=form.cleaned_data["enrollment"],
-                    service=form.cleaned_data["service"],
-                    child=form.cleaned_data["child"],
-                    start_date=form.cleaned_data["start_date"],
-                    end_date=form.cleaned_data["end_date"],
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            return _saved(request, family, _("Palvelujakso kirjattiin."))
+
+    def save() -> None:
+        services.episode_create(
+            actor=request.user,
+            enrollment=form.cleaned_data["enrollment"],
+            service=form.cleaned_data["service"],
+            child=form.cleaned_data["child"],
+            start_date=form.cleaned_data["start_date"],
+            end_date=form.cleaned_data["end_date"],
+        )
+
+    if form.save_posted(save):
+        return _saved(request, family, _("Palvelujakso kirjattiin."))
     return _form_page(
         request,
         family=family,
@@ -182,23 +178,21 @@ def observation_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = ObservationForm(
         request.POST or None, family=family, metrics=metrics_for_family(family=family), request=request
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                services.observation_create(
-                    actor=request.user,
-                    metric=form.cleaned_data["metric"],
-                    child=form.cleaned_data["child"],
-                    period_start=form.cleaned_data["period_start"],
-                    period_end=form.cleaned_data["period_end"],
-                    value=form.cleaned_data["value"],
-                    source=form.cleaned_data["source"],
-                )
-                tasks_sync(family=family)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            return _saved(request, family, _("Tulostieto kirjattiin."))
+
+    def save() -> None:
+        services.observation_create(
+            actor=request.user,
+            metric=form.cleaned_data["metric"],
+            child=form.cleaned_data["child"],
+            period_start=form.cleaned_data["period_start"],
+            period_end=form.cleaned_data["period_end"],
+            value=form.cleaned_data["value"],
+            source=form.cleaned_data["source"],
+        )
+        tasks_sync(family=family)
+
+    if form.save_posted(save):
+        return _saved(request, family, _("Tulostieto kirjattiin."))
     return _form_page(
         request,
         family=family,
@@ -218,20 +212,18 @@ def visit_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = VisitForm(
         request.POST or None, episodes=episodes_for_user(user=request.user, family=family), request=request
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                services.visit_create(
-                    actor=request.user,
-                    episode=form.cleaned_data["episode"],
-                    visited_on=form.cleaned_data["visited_on"],
-                    duration_minutes=form.cleaned_data["duration_minutes"],
-                    note=form.cleaned_data["note"],
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            return _saved(request, family, _("Tapaaminen kirjattiin."))
+
+    def save() -> None:
+        services.visit_create(
+            actor=request.user,
+            episode=form.cleaned_data["episode"],
+            visited_on=form.cleaned_data["visited_on"],
+            duration_minutes=form.cleaned_data["duration_minutes"],
+            note=form.cleaned_data["note"],
+        )
+
+    if form.save_posted(save):
+        return _saved(request, family, _("Tapaaminen kirjattiin."))
     return _form_page(
         request,
         family=family,
@@ -320,19 +312,17 @@ def observation_correct(request: HttpRequest, pk: int) -> HttpResponse:
     form = ObservationCorrectForm(
         request.POST or None, observation=observation, initial={"value": observation.value}, request=request
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                services.observation_correct(
-                    actor=request.user,
-                    observation=observation,
-                    value=form.cleaned_data["value"],
-                    reason=form.cleaned_data["reason"],
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            return _observation_changed(request, family, observation, _("Tulostieto korjattiin."))
+
+    def save() -> None:
+        services.observation_correct(
+            actor=request.user,
+            observation=observation,
+            value=form.cleaned_data["value"],
+            reason=form.cleaned_data["reason"],
+        )
+
+    if form.save_posted(save):
+        return _observation_changed(request, family, observation, _("Tulostieto korjattiin."))
     return _form_page(
         request,
         family=family,
@@ -351,17 +341,13 @@ def observation_void(request: HttpRequest, pk: int) -> HttpResponse:
     require_role(request.user, CASEWORK_ROLES)
     observation, family = _observation_for_user(request, pk)
     form = ObservationVoidForm(request.POST or None, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                services.observation_void(
-                    actor=request.user, observation=observation, reason=form.cleaned_data["reason"]
-                )
-                tasks_sync(family=family)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            return _observation_changed(request, family, observation, _("Tulostieto mitätöitiin."))
+
+    def save() -> None:
+        services.observation_void(actor=request.user, observation=observation, reason=form.cleaned_data["reason"])
+        tasks_sync(family=family)
+
+    if form.save_posted(save):
+        return _observation_changed(request, family, observation, _("Tulostieto mitätöitiin."))
     return _form_page(
         request,
         family=family,
