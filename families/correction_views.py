@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from programs.selectors import programmes_for_user
 from sibcase.audit import access_log_record, logs_refusals
 from sibcase.errors import DomainError
-from sibcase.forms import add_domain_error, form_status
+from sibcase.forms import add_domain_error
 from sibcase.models import AccessAction
 from sibcase.permissions import can_see_identity_codes
 
@@ -89,25 +89,15 @@ def identity_code_correct(request: HttpRequest, kind: str, pk: int) -> HttpRespo
             if not form.errors:
                 _correction_saved(request, correction)
                 return redirect("families:person_detail", kind=kind, pk=person.pk)
-    access_log_record(
-        user=request.user,
-        action=AccessAction.VIEW,
-        basis=_basis(request, family, f"{BASIS_CASEWORK}: henkilötunnuksen korjaus"),
-        family_id=family.pk,
-        person=person,
-        path=request.path,
-    )
-    return render(
+    return _form_page(
         request,
-        "families/form_page.html",
-        {
-            "family": family,
-            "form": form,
-            "title": _("Korjaa henkilötunnus: %(person)s") % {"person": person},
-            "intro": _("Nykyinen henkilötunnus: %(code)s") % {"code": person.masked_identity_code},
-            "submit": _("Tallenna korjaus"),
-        },
-        status=form_status(form),
+        family=family,
+        form=form,
+        title=_("Korjaa henkilötunnus: %(person)s") % {"person": person},
+        submit=_("Tallenna korjaus"),
+        purpose="henkilötunnuksen korjaus",
+        intro=_("Nykyinen henkilötunnus: %(code)s") % {"code": person.masked_identity_code},
+        person=person,
     )
 
 

@@ -35,8 +35,10 @@ from .selectors import (
     transfers_incoming_for,
     transfers_outgoing_for,
 )
+from .views import BASIS_CASEWORK, _form_page
 
-BASIS_CASEWORK = "asiakassuhde: Lapset SIB -ohjelman asiakastyö: kuntasiirto"
+TRANSFER_PURPOSE = "kuntasiirto"
+BASIS_TRANSFER = f"{BASIS_CASEWORK}: {TRANSFER_PURPOSE}"
 # Before acceptance the receiving side has no client relationship yet: it reads the request to decide on it.
 BASIS_TRANSFER_DECISION = "kuntasiirron käsittely: vastaanottavan kunnan ratkaisu (vähimmäistiedot)"
 INBOX_LIMIT = 100
@@ -66,7 +68,7 @@ def transfer_request(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("families:detail", pk=family.pk)
     access_log_record(
-        user=request.user, action=AccessAction.VIEW, basis=BASIS_CASEWORK, family_id=family.pk, path=request.path
+        user=request.user, action=AccessAction.VIEW, basis=BASIS_TRANSFER, family_id=family.pk, path=request.path
     )
     return render(
         request,
@@ -100,7 +102,7 @@ def transfer_inbox(request: HttpRequest) -> HttpResponse:
         access_log_record_many(
             user=request.user,
             action=AccessAction.LIST,
-            basis=BASIS_CASEWORK,
+            basis=BASIS_TRANSFER,
             family_ids=[t.family_id for t in outgoing],
             path=request.path,
         )
@@ -166,26 +168,16 @@ def transfer_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         messages.success(request, _("Siirtopyyntö peruttiin."))
         return redirect("families:detail", pk=transfer.family_id)
-    access_log_record(
-        user=request.user,
-        action=AccessAction.VIEW,
-        basis=BASIS_CASEWORK,
-        family_id=transfer.family_id,
-        path=request.path,
-    )
-    return render(
+    return _form_page(
         request,
-        "families/form_page.html",
-        {
-            "family": transfer.family,
-            "form": form,
-            "title": _("Peru siirtopyyntö"),
-            "submit": _("Peru siirtopyyntö"),
-            "intro": _("Siirtopyyntö kuntaan %(municipality)s, pyydetty %(day)s.")
-            % {
-                "municipality": transfer.to_municipality,
-                "day": date_format(timezone.localtime(transfer.requested_at), "j.n.Y"),
-            },
+        family=transfer.family,
+        form=form,
+        title=_("Peru siirtopyyntö"),
+        submit=_("Peru siirtopyyntö"),
+        purpose=TRANSFER_PURPOSE,
+        intro=_("Siirtopyyntö kuntaan %(municipality)s, pyydetty %(day)s.")
+        % {
+            "municipality": transfer.to_municipality,
+            "day": date_format(timezone.localtime(transfer.requested_at), "j.n.Y"),
         },
-        status=form_status(form),
     )

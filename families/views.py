@@ -305,14 +305,25 @@ def _registration_values(data, children, guardians) -> dict:
 
 
 def _form_page(
-    request, *, family, form, title: str, submit: str, purpose: str, intro: str = "", extra: dict | None = None
+    request,
+    *,
+    family,
+    form,
+    title: str,
+    submit: str,
+    purpose: str,
+    intro: str = "",
+    extra: dict | None = None,
+    person=None,
 ) -> HttpResponse:
-    """A form page shows the family (and the form's choices of its people): logged like the family page."""
+    """A form page shows the family (and the form's choices of its people): logged like the family page, naming
+    the person when the page is about one."""
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,
         basis=_basis(request, family, f"{BASIS_CASEWORK}: {purpose}"),
         family_id=family.pk,
+        person=person,
         path=request.path,
     )
     return render(
