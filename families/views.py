@@ -654,18 +654,16 @@ def family_correct(request: HttpRequest, pk: int) -> HttpResponse:
     family = family_get_for_user(user=request.user, pk=pk)
     initial = {name: getattr(family, name) for name in corrections.FAMILY_FIELDS}
     form = FamilyCorrectionForm(request.POST or None, initial=initial, request=request)
-    if request.method == "POST" and form.is_valid():
+
+    def correct() -> corrections.Correction:
         values = {name: form.cleaned_data[name] for name in corrections.FAMILY_FIELDS}
-        try:
-            with form.submission():
-                correction = corrections.family_correct(
-                    actor=request.user, family=family, reason=form.cleaned_data["reason"], **values
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            _correction_saved(request, correction)
-            return redirect("families:detail", pk=family.pk)
+        return corrections.family_correct(
+            actor=request.user, family=family, reason=form.cleaned_data["reason"], **values
+        )
+
+    if saved := form.save_posted(correct):
+        _correction_saved(request, saved.value)
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -691,17 +689,16 @@ def person_correct(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     person = get_object_or_404(model, pk=pk)
     family = family_get_for_user(user=request.user, pk=person.family_id)
     form = form_class(request.POST or None, initial={n: getattr(person, n) for n in fields}, request=request)
-    if request.method == "POST" and form.is_valid():
+
+    def save() -> corrections.Correction:
         values = {name: form.cleaned_data[name] for name in fields}
-        try:
-            with form.submission():
-                correction = correct(actor=request.user, reason=form.cleaned_data["reason"], **{kind: person}, **values)
-                casetasks.tasks_sync(family=family)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            _correction_saved(request, correction)
-            return redirect("families:person_detail", kind=kind, pk=person.pk)
+        correction = correct(actor=request.user, reason=form.cleaned_data["reason"], **{kind: person}, **values)
+        casetasks.tasks_sync(family=family)
+        return correction
+
+    if saved := form.save_posted(save):
+        _correction_saved(request, saved.value)
+        return redirect("families:person_detail", kind=kind, pk=person.pk)
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,

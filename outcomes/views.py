@@ -13,8 +13,7 @@ from families.casetasks import tasks_sync
 from families.selectors import family_get_for_user, signed_statements_touching
 from families.views import _correction_saved
 from sibcase.audit import access_log_record, access_log_record_many, logs_refusals
-from sibcase.errors import DomainError
-from sibcase.forms import add_domain_error, form_status
+from sibcase.forms import form_status
 from sibcase.models import AccessAction, Role
 from sibcase.permissions import CASEWORK_ROLES, require_role
 
@@ -109,20 +108,17 @@ def assessment_correct(request: HttpRequest, pk: int) -> HttpResponse:
         initial={name: getattr(assessment, name) for name in services.ASSESSMENT_FIELDS},
         request=request,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                correction = services.assessment_correct(
-                    actor=request.user,
-                    assessment=assessment,
-                    reason=form.cleaned_data["reason"],
-                    **{name: form.cleaned_data[name] for name in services.ASSESSMENT_FIELDS},
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            _correction_saved(request, correction)
-            return redirect("families:detail", pk=family.pk)
+    saved = form.save_posted(
+        lambda: services.assessment_correct(
+            actor=request.user,
+            assessment=assessment,
+            reason=form.cleaned_data["reason"],
+            **{name: form.cleaned_data[name] for name in services.ASSESSMENT_FIELDS},
+        )
+    )
+    if saved:
+        _correction_saved(request, saved.value)
+        return redirect("families:detail", pk=family.pk)
     return _form_page(
         request,
         family=family,
@@ -253,23 +249,20 @@ def group_visit_create(request: HttpRequest) -> HttpResponse:
     require_role(request.user, SERVICE_ROLES)
     episodes = group_episodes_for_user(user=request.user)
     form = GroupVisitForm(request.POST or None, episodes=episodes, request=request)
-    if request.method == "POST" and form.is_valid():
-        try:
-            with form.submission():
-                visits = services.visits_create_for_group(
-                    actor=request.user,
-                    episodes=list(form.cleaned_data["episodes"]),
-                    visited_on=form.cleaned_data["visited_on"],
-                    duration_minutes=form.cleaned_data["duration_minutes"],
-                    note=form.cleaned_data["note"],
-                )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(
-                request, _("Ryhmätapaaminen kirjattiin %(count)s osallistujalle.") % {"count": len(visits)}
-            )
-            return redirect("outcomes:group_visit_create")
+    saved = form.save_posted(
+        lambda: services.visits_create_for_group(
+            actor=request.user,
+            episodes=list(form.cleaned_data["episodes"]),
+            visited_on=form.cleaned_data["visited_on"],
+            duration_minutes=form.cleaned_data["duration_minutes"],
+            note=form.cleaned_data["note"],
+        )
+    )
+    if saved:
+        messages.success(
+            request, _("Ryhmätapaaminen kirjattiin %(count)s osallistujalle.") % {"count": len(saved.value)}
+        )
+        return redirect("outcomes:group_visit_create")
     basis = BASIS_SERVICE if request.user.role == Role.PROVIDER_WORKER else BASIS_CASEWORK
     access_log_record_many(
         user=request.user,
