@@ -39,6 +39,28 @@ def break_glass_basis(*, user: User, family: Family) -> str | None:
     return f"{BASIS_PREFIX}{grant.reason}"[:200] if grant else None
 
 
+def family_access_record(
+    *,
+    user: User,
+    family: Family,
+    basis: str,
+    action: str = AccessAction.VIEW,
+    person=None,
+    path: str = "",
+) -> None:
+    """The access-log row of a page or file showing one family's data. Seen through a break-glass grant, its basis
+    is the grant's ("break-glass: <reason>") instead of `basis`, so that the grant's review finds every page
+    opened with it."""
+    access_log_record(
+        user=user,
+        action=action,
+        basis=break_glass_basis(user=user, family=family) or basis,
+        family_id=family.pk,
+        person=person,
+        path=path,
+    )
+
+
 def break_glass_open(*, user: User, family_reference: str, reason: str, path: str = "") -> BreakGlassGrant:
     """Grant `user` access to the family with this reference for the configured hours. Social workers only; a
     family of their own municipality needs no grant. References are random (P- and 8 characters) and tell nothing

@@ -14,13 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from programs.selectors import programmes_for_user
-from sibcase.audit import access_log_record, logs_refusals
+from sibcase.audit import logs_refusals
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error
 from sibcase.models import AccessAction
 from sibcase.permissions import can_see_identity_codes
 
 from . import casetasks, corrections, services
+from .break_glass import family_access_record
 from .correction_forms import (
     BACKDATING_PREFIX,
     BackdatingRequestForm,
@@ -30,7 +31,7 @@ from .correction_forms import (
 )
 from .models import Child, Consent, Guardian
 from .selectors import family_get_for_user, identity_code_lookup
-from .views import BASIS_CASEWORK, _basis, _casework, _correction_saved, _form_page
+from .views import BASIS_CASEWORK, _casework, _correction_saved, _form_page
 
 
 def _consent_changed(request, correction: corrections.Correction, message: str) -> None:
@@ -73,11 +74,11 @@ def identity_code_correct(request: HttpRequest, kind: str, pk: int) -> HttpRespo
                         identity_code=form.cleaned_data["identity_code"],
                         reason=form.cleaned_data["reason"],
                     )
-                    access_log_record(
+                    family_access_record(
                         user=request.user,
+                        family=family,
+                        basis=f"{BASIS_CASEWORK}: henkilötunnuksen korjaus",
                         action=AccessAction.UPDATE,
-                        basis=_basis(request, family, f"{BASIS_CASEWORK}: henkilötunnuksen korjaus"),
-                        family_id=family.pk,
                         person=person,
                         path=request.path,
                     )

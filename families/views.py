@@ -31,7 +31,7 @@ from sibcase.permissions import (
 )
 
 from . import assignments, casetasks, corrections, records, services
-from .break_glass import break_glass_basis
+from .break_glass import break_glass_basis, family_access_record
 from .correction_forms import backdating_offer
 from .family_page import family_records, offer_exit
 from .forms import (
@@ -148,7 +148,7 @@ def family_detail(request: HttpRequest, pk: int) -> HttpResponse:
     provider_id = request.user.provider_id if is_provider else None
     # Every section reads from the records loaded once (families/family_page.py): issue 14's ten queries a page.
     records = family_records(family=family, provider_id=provider_id)
-    break_glass = _basis(request, family, None)
+    break_glass = break_glass_basis(user=request.user, family=family)
     access_log_record(
         user=request.user,
         action=AccessAction.VIEW,
@@ -198,14 +198,7 @@ def person_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     person = get_object_or_404(model.objects.select_related("family"), pk=pk)
     family = family_get_for_user(user=request.user, pk=person.family_id)  # 404 unless the family is visible
     visible = visible_fields(request.user, kind)
-    access_log_record(
-        user=request.user,
-        action=AccessAction.VIEW,
-        basis=_basis(request, family, BASIS_CASEWORK),
-        family_id=person.family_id,
-        person=person,
-        path=request.path,
-    )
+    family_access_record(user=request.user, family=family, basis=BASIS_CASEWORK, person=person, path=request.path)
     return render(
         request,
         "families/person_detail.html",
@@ -217,11 +210,6 @@ def person_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             "can_correct": request.user.is_superuser or request.user.role in CASEWORK_ROLES,
         },
     )
-
-
-def _basis(request: HttpRequest, family, default):
-    """The access-log basis: "break-glass: <reason>" when the family is seen through a break-glass grant."""
-    return break_glass_basis(user=request.user, family=family) or default
 
 
 def _casework(request: HttpRequest) -> None:
@@ -318,13 +306,8 @@ def _form_page(
 ) -> HttpResponse:
     """A form page shows the family (and the form's choices of its people): logged like the family page, naming
     the person when the page is about one."""
-    access_log_record(
-        user=request.user,
-        action=AccessAction.VIEW,
-        basis=_basis(request, family, f"{BASIS_CASEWORK}: {purpose}"),
-        family_id=family.pk,
-        person=person,
-        path=request.path,
+    family_access_record(
+        user=request.user, family=family, basis=f"{BASIS_CASEWORK}: {purpose}", person=person, path=request.path
     )
     return render(
         request,
@@ -699,24 +682,14 @@ def person_correct(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if saved := form.save_posted(save):
         _correction_saved(request, saved.value)
         return redirect("families:person_detail", kind=kind, pk=person.pk)
-    access_log_record(
-        user=request.user,
-        action=AccessAction.VIEW,
-        basis=f"{BASIS_CASEWORK}: henkilön tietojen korjaus",
-        family_id=family.pk,
-        person=person,
-        path=request.path,
-    )
-    return render(
+    return _form_page(
         request,
-        "families/form_page.html",
-        {
-            "family": family,
-            "form": form,
-            "title": _("Korjaa tiedot: %(person)s") % {"person": person},
-            "submit": _("Tallenna korjaus"),
-        },
-        status=form_status(form),
+        family=family,
+        form=form,
+        title=_("Korjaa tiedot: %(person)s") % {"person": person},
+        submit=_("Tallenna korjaus"),
+        purpose="henkilön tietojen korjaus",
+        person=person,
     )
 
 
@@ -789,11 +762,10 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
     family = family_get_for_user(user=request.user, pk=attachment.family_id)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    access_log_record(
+    family_access_record(
         user=request.user,
-        action=AccessAction.VIEW,
+        family=family,
         basis=f"{BASIS_CASEWORK}: liitteen avaus ({attachment.get_kind_display()})",
-        family_id=family.pk,
         path=request.path,
     )
     response = FileResponse(

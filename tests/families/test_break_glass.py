@@ -3,15 +3,18 @@
 import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from families.break_glass import break_glass_open
 from families.models import BreakGlassGrant
+from families.records import attachment_add
 from families.selectors import families_visible_to
 from sibcase.models import AccessAction, AccessLogEntry, AuditEvent, Role
 
 from ..factories import ChildFactory, FamilyFactory, MunicipalityFactory, UserFactory
+from .test_notes_attachments import PDF
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +100,43 @@ def test_the_admin_review_lists_grants_and_marks_them_reviewed(client, social_wo
 def test_social_workers_cannot_see_the_review(client, social_worker):
     client.force_login(social_worker)
     assert client.get(reverse("privacy:break_glass_review")).status_code == 403
+
+
+# Every page that shows a family's data writes its access-log row with the grant's basis when the family is seen
+# through break-glass: the review finds each of them, not only the family page's.
+BREAK_GLASS_PAGES = [
+    ("families:person_detail", lambda family: {"kind": "child", "pk": family.children.first().pk}),
+    ("families:person_correct", lambda family: {"kind": "child", "pk": family.children.first().pk}),
+    ("families:family_correct", lambda family: {"pk": family.pk}),
+    ("families:consent_create", lambda family: {"pk": family.pk}),
+    ("families:transfer_request", lambda family: {"pk": family.pk}),
+    ("outcomes:assessment_create", lambda family: {"pk": family.pk}),
+    ("outcomes:episode_create", lambda family: {"pk": family.pk}),
+    ("outcomes:observation_create", lambda family: {"pk": family.pk}),
+    ("outcomes:visit_create", lambda family: {"pk": family.pk}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), BREAK_GLASS_PAGES, ids=[name for name, _ in BREAK_GLASS_PAGES])
+def test_every_family_page_seen_through_a_grant_is_logged_as_break_glass(
+    client, social_worker, other_family, name, kwargs
+):
+    _open(client, social_worker, other_family)
+    path = reverse(name, kwargs=kwargs(other_family))
+    assert client.get(path).status_code == 200
+    rows = AccessLogEntry.objects.filter(user=social_worker, family=other_family, path=path)
+    assert [row.basis for row in rows] == [f"break-glass: {REASON}"]
+
+
+def test_an_attachment_opened_through_a_grant_is_logged_as_break_glass(client, social_worker, other_family):
+    attachment = attachment_add(
+        actor=UserFactory(role=Role.SOCIAL_WORKER, municipality=other_family.municipality),
+        family=other_family,
+        kind="decision",
+        upload=SimpleUploadedFile("paatos.pdf", PDF),
+    )
+    _open(client, social_worker, other_family)
+    path = reverse("families:attachment_download", args=[attachment.pk])
+    assert client.get(path).status_code == 200
+    rows = AccessLogEntry.objects.filter(user=social_worker, family=other_family, path=path)
+    assert [row.basis for row in rows] == [f"break-glass: {REASON}"]
