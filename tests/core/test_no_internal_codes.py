@@ -140,7 +140,11 @@ class VisibleText(HTMLParser):
 def internal_codes(html: str) -> set[str]:
     parser = VisibleText()
     parser.feed(html)
-    return {match for match in CODE.findall(parser.text) if match not in ALLOWED and not match.endswith(FILE_NAMES)}
+    return _codes_in(parser.text)
+
+
+def _codes_in(text: str) -> set[str]:
+    return {match for match in CODE.findall(text) if match not in ALLOWED and not match.endswith(FILE_NAMES)}
 
 
 def _patterns(resolver: URLResolver | None = None, namespace: str = "", prefix: str = "") -> list[tuple[str, str]]:
@@ -196,11 +200,10 @@ def crawl(client, user: User | None) -> tuple[dict[str, set[str]], set[str]]:
             html = response.content.decode()
             if response.status_code in (200, 400):
                 answered.add(name)
-            codes = internal_codes(html)
-            if codes:
-                offences[f"{label} ({response.status_code})"] = codes
-            parser = VisibleText()
+            parser = VisibleText()  # one parse for the visible text and the links
             parser.feed(html)
+            if codes := _codes_in(parser.text):
+                offences[f"{label} ({response.status_code})"] = codes
             queue.extend(urljoin(url, link).split("#")[0] for link in parser.links if not link.startswith("#"))
     return offences, answered
 
