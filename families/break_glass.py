@@ -1,7 +1,9 @@
 """Break-glass access: a social worker opens a family outside their municipality by stating a reason.
 
 The grant is time-limited (SIBCASE["BREAK_GLASS_HOURS"]), written to the access log with the basis
-"break-glass: <reason>" and to the audit trail, and listed for an admin's review. Visibility itself is decided in
+"break-glass: <reason>" and to the audit trail, and listed for an admin's review. Every access-log row of the family
+written while the grant is in force, from any page, list, file or API response, carries that basis too
+(`break_glass_bases`, registered with sibcase.audit). Visibility itself is decided in
 `families.selectors.families_visible_to`, which reads `active_break_glass_grants` below.
 """
 
@@ -15,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sibcase.audit import access_log_record, audit_record
+from sibcase.audit import access_log_record, audit_record, family_bases_register
 from sibcase.errors import DomainError, Problem
 from sibcase.models import AccessAction, Role, User
 
@@ -30,35 +32,22 @@ def active_break_glass_grants(*, user: User, now: datetime.datetime | None = Non
     return BreakGlassGrant.objects.filter(user=user, expires_at__gt=now or timezone.now())
 
 
-def break_glass_basis(*, user: User, family: Family) -> str | None:
-    """The access-log basis of a family seen through a break-glass grant, or None when the user's own scope
-    covers the family (a social worker's municipality) or no grant is in force."""
-    if user.role != Role.SOCIAL_WORKER or family.municipality_id == user.municipality_id:
-        return None
-    grant = active_break_glass_grants(user=user).filter(family=family).order_by("-granted_at").first()
-    return f"{BASIS_PREFIX}{grant.reason}"[:200] if grant else None
-
-
-def family_access_record(
-    *,
-    user: User,
-    family: Family,
-    basis: str,
-    action: str = AccessAction.VIEW,
-    person=None,
-    path: str = "",
-) -> None:
-    """The access-log row of a page or file showing one family's data. Seen through a break-glass grant, its basis
-    is the grant's ("break-glass: <reason>") instead of `basis`, so that the grant's review finds every page
-    opened with it."""
-    access_log_record(
-        user=user,
-        action=action,
-        basis=break_glass_basis(user=user, family=family) or basis,
-        family_id=family.pk,
-        person=person,
-        path=path,
+@family_bases_register
+def break_glass_bases(user: User, family_ids: list[int]) -> dict[int, str]:
+    """The access-log basis ("break-glass: <reason>", of the newest grant in force) of each of these families that
+    the user sees through a break-glass grant; not the families the user's own scope covers (a social worker's
+    municipality, which a transfer may have made theirs since the grant). Registered with sibcase.audit, so every
+    access-log row of a family is written with it."""
+    if user.role != Role.SOCIAL_WORKER:
+        return {}
+    grants = (
+        active_break_glass_grants(user=user)
+        .filter(family_id__in=family_ids)
+        .exclude(family__municipality_id=user.municipality_id)
+        .order_by("family_id", "granted_at")
+        .values_list("family_id", "reason")
     )
+    return {family_id: f"{BASIS_PREFIX}{reason}"[:200] for family_id, reason in grants}  # the newest wins
 
 
 def break_glass_open(*, user: User, family_reference: str, reason: str, path: str = "") -> BreakGlassGrant:

@@ -14,14 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from programs.selectors import programmes_for_user
-from sibcase.audit import logs_refusals
+from sibcase.audit import access_log_record, logs_refusals
 from sibcase.errors import DomainError
 from sibcase.forms import add_domain_error
 from sibcase.models import AccessAction
 from sibcase.permissions import can_see_identity_codes
 
 from . import casetasks, corrections, services
-from .break_glass import family_access_record
 from .correction_forms import (
     BACKDATING_PREFIX,
     BackdatingRequestForm,
@@ -74,11 +73,11 @@ def identity_code_correct(request: HttpRequest, kind: str, pk: int) -> HttpRespo
                         identity_code=form.cleaned_data["identity_code"],
                         reason=form.cleaned_data["reason"],
                     )
-                    family_access_record(
+                    access_log_record(
                         user=request.user,
-                        family=family,
-                        basis=f"{BASIS_CASEWORK}: henkilötunnuksen korjaus",
                         action=AccessAction.UPDATE,
+                        basis=f"{BASIS_CASEWORK}: henkilötunnuksen korjaus",
+                        family_id=family.pk,
                         person=person,
                         path=request.path,
                     )

@@ -24,7 +24,6 @@ from sibcase.models import AccessAction, Role, User
 from sibcase.permissions import CASEWORK_ROLES, require_role
 
 from . import transfers
-from .break_glass import family_access_record
 from .forms import TransferCancelForm, TransferDecision, TransferDecisionForm, TransferRequestForm
 from .selectors import (
     family_get_for_user,
@@ -68,7 +67,9 @@ def transfer_request(request: HttpRequest, pk: int) -> HttpResponse:
             _("Siirtopyyntö lähetettiin: %(municipality)s.") % {"municipality": saved.value.to_municipality},
         )
         return redirect("families:detail", pk=family.pk)
-    family_access_record(user=request.user, family=family, basis=BASIS_TRANSFER, path=request.path)
+    access_log_record(
+        user=request.user, action=AccessAction.VIEW, basis=BASIS_TRANSFER, family_id=family.pk, path=request.path
+    )
     return render(
         request,
         "families/transfer_request.html",

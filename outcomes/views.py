@@ -9,11 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from families.break_glass import family_access_record
 from families.casetasks import tasks_sync
 from families.selectors import family_get_for_user, signed_statements_touching
 from families.views import _correction_saved
-from sibcase.audit import access_log_record_many, logs_refusals
+from sibcase.audit import access_log_record, access_log_record_many, logs_refusals
 from sibcase.forms import form_status
 from sibcase.models import AccessAction, Role
 from sibcase.permissions import CASEWORK_ROLES, require_role
@@ -49,7 +48,9 @@ BASIS_SERVICE = "palvelusuhde: palveluntuottajan palvelujakso"
 def _form_page(request, *, family, form, title: str, submit: str, purpose: str) -> HttpResponse:
     """A form page shows the family and its people as choices: logged like the family page."""
     basis = BASIS_SERVICE if request.user.role == Role.PROVIDER_WORKER else BASIS_CASEWORK
-    family_access_record(user=request.user, family=family, basis=f"{basis}: {purpose}", path=request.path)
+    access_log_record(
+        user=request.user, action=AccessAction.VIEW, basis=f"{basis}: {purpose}", family_id=family.pk, path=request.path
+    )
     return render(
         request,
         "families/form_page.html",

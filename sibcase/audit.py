@@ -6,7 +6,7 @@ Both tables are append-only. Call these inside the same transaction as the chang
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -36,6 +36,28 @@ def audit_record(
     )
 
 
+# Where a family is seen on a ground other than the page's own, the app that knows it says so here: a function
+# (user, family ids) -> {family id: basis}. The families app registers break-glass grants
+# (families.break_glass.break_glass_bases), so that every access-log row of a family seen through a grant, written
+# from any page, list, file or API response, carries the grant's basis and is found by the grant's review.
+FamilyBases = Callable[[User, list[int]], Mapping[int, str]]
+_family_bases: list[FamilyBases] = []
+
+
+def family_bases_register(bases: FamilyBases) -> FamilyBases:
+    if bases not in _family_bases:
+        _family_bases.append(bases)
+    return bases
+
+
+def _bases_of(user: User, family_ids: Iterable[int]) -> dict[int, str]:
+    ids = list(family_ids)
+    found: dict[int, str] = {}
+    for bases in _family_bases if ids else ():
+        found.update(bases(user, ids))
+    return found
+
+
 def access_log_record(
     *,
     user: User,
@@ -47,6 +69,8 @@ def access_log_record(
     recipient: str = "",
 ) -> AccessLogEntry:
     """One read of personal data. `person` is a Child or Guardian; the log stores its type and id, never its code."""
+    if family_id is not None:
+        basis = _bases_of(user, [family_id]).get(family_id, basis)
     return AccessLogEntry.objects.create(
         user=user,
         user_role=user.role,
@@ -64,17 +88,19 @@ def access_log_record_many(
     *, user: User, action: str, basis: str, family_ids: list[int], path: str = "", recipient: str = ""
 ) -> None:
     """A list or export showing several families: one row per family, one INSERT."""
+    ids = list(dict.fromkeys(family_ids))
+    bases = _bases_of(user, ids)
     AccessLogEntry.objects.bulk_create(
         AccessLogEntry(
             user=user,
             user_role=user.role,
             action=action,
             family_id=family_id,
-            basis=basis,
+            basis=bases.get(family_id, basis),
             path=path[:300],
             recipient=recipient,
         )
-        for family_id in dict.fromkeys(family_ids)
+        for family_id in ids
     )
 
 

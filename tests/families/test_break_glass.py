@@ -11,6 +11,8 @@ from families.break_glass import break_glass_open
 from families.models import BreakGlassGrant
 from families.records import attachment_add
 from families.selectors import families_visible_to
+from families.views import BASIS_CASEWORK
+from sibcase.api_tokens import api_token_create
 from sibcase.models import AccessAction, AccessLogEntry, AuditEvent, Role
 
 from ..factories import ChildFactory, FamilyFactory, MunicipalityFactory, UserFactory
@@ -140,3 +142,23 @@ def test_an_attachment_opened_through_a_grant_is_logged_as_break_glass(client, s
     assert client.get(path).status_code == 200
     rows = AccessLogEntry.objects.filter(user=social_worker, family=other_family, path=path)
     assert [row.basis for row in rows] == [f"break-glass: {REASON}"]
+
+
+def test_the_family_list_logs_a_family_seen_through_a_grant_as_break_glass(client, social_worker, other_family):
+    own = FamilyFactory(municipality=social_worker.municipality)
+    _open(client, social_worker, other_family)
+    assert client.get(reverse("families:list")).status_code == 200
+    rows = AccessLogEntry.objects.filter(user=social_worker, action=AccessAction.LIST, path=reverse("families:list"))
+    assert {row.family_id: row.basis for row in rows} == {
+        own.pk: BASIS_CASEWORK,
+        other_family.pk: f"break-glass: {REASON}",
+    }
+
+
+def test_the_api_logs_a_family_seen_through_a_grant_as_break_glass(client, social_worker, other_family):
+    break_glass_open(user=social_worker, family_reference=other_family.reference, reason=REASON)
+    token = api_token_create(user=social_worker)
+    path = f"/api/families/{other_family.pk}/"
+    assert client.get(path, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+    row = AccessLogEntry.objects.get(user=social_worker, family=other_family, action=AccessAction.API_READ)
+    assert row.basis == f"break-glass: {REASON}"
