@@ -45,3 +45,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
         **DATABASES["default"].get("OPTIONS", {}),  # noqa: F405
         "options": "-c synchronous_commit=off",
     }
+
+# Flushes after committing tests delete rather than truncate (tests/postgresql_backend: about 0.4 s a test less).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    DATABASES["default"]["ENGINE"] = "tests.postgresql_backend"  # noqa: F405
