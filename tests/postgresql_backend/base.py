@@ -17,7 +17,7 @@ class DatabaseOperations(operations.DatabaseOperations):
         if not tables or reset_sequences:
             return super().sql_flush(style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
         names = [self.quote_name(table) for table in tables]
-        deletes = " ".join(f"DELETE FROM {name};" for name in names)
+        deletes = " ".join(f"DELETE FROM {name};" for name in names)  # noqa: S608 (quoted table names of the models)
         # The lock waits, as TRUNCATE's does, for what another connection (a worker, a live-server thread) still
         # writes; the deletes, each with a snapshot taken after it, then see that too.
         return [
