@@ -13,7 +13,8 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,7 +39,7 @@ def break_glass_bases(user: User, family_ids: list[int]) -> dict[int, str]:
     the user sees through a break-glass grant; not the families the user's own scope covers (a social worker's
     municipality, which a transfer may have made theirs since the grant). Registered with sibcase.audit, so every
     access-log row of a family is written with it."""
-    if user.role != Role.SOCIAL_WORKER:
+    if user.role != Role.SOCIAL_WORKER or user.break_glass_until is None or user.break_glass_until <= timezone.now():
         return {}
     grants = (
         active_break_glass_grants(user=user)
@@ -80,6 +81,10 @@ def break_glass_open(*, user: User, family_reference: str, reason: str, path: st
             granted_at=now,
             expires_at=now + datetime.timedelta(hours=settings.SIBCASE["BREAK_GLASS_HOURS"]),
         )
+        User.objects.filter(pk=user.pk).update(
+            break_glass_until=Greatest(Coalesce("break_glass_until", Value(grant.expires_at)), Value(grant.expires_at))
+        )
+        user.break_glass_until = max(filter(None, [user.break_glass_until, grant.expires_at]))
         audit_record(
             actor=user,
             event_type="break_glass.opened",

@@ -44,6 +44,11 @@ class User(AbstractUser):
     programmes = models.ManyToManyField(
         "programs.Programme", verbose_name=_("ohjelmat"), blank=True, related_name="coordinators"
     )
+    # The latest expiry of the user's break-glass grants (families.break_glass): until then each access-log row
+    # looks the grants up; a user who has none in force (nearly every request) costs no query for it.
+    break_glass_until = models.DateTimeField(
+        _("poikkeuksellinen pääsy voimassa asti"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("käyttäjä")

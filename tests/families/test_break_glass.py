@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from families.break_glass import break_glass_open
+from families.break_glass import break_glass_bases, break_glass_open
 from families.models import BreakGlassGrant
 from families.records import attachment_add
 from families.selectors import families_visible_to
@@ -162,3 +162,16 @@ def test_the_api_logs_a_family_seen_through_a_grant_as_break_glass(client, socia
     assert client.get(path, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
     row = AccessLogEntry.objects.get(user=social_worker, family=other_family, action=AccessAction.API_READ)
     assert row.basis == f"break-glass: {REASON}"
+
+
+def test_a_social_worker_without_a_grant_in_force_costs_no_grant_query(social_worker, django_assert_num_queries):
+    family = FamilyFactory(municipality=social_worker.municipality)
+    with django_assert_num_queries(0):
+        assert break_glass_bases(social_worker, [family.pk]) == {}
+
+
+def test_opening_a_grant_marks_the_user_until_it_expires(social_worker, other_family):
+    grant = break_glass_open(user=social_worker, family_reference=other_family.reference, reason=REASON)
+    social_worker.refresh_from_db()
+    assert social_worker.break_glass_until == grant.expires_at
+    assert break_glass_bases(social_worker, [other_family.pk]) == {other_family.pk: f"break-glass: {REASON}"}
