@@ -3,10 +3,11 @@
 A test that commits (``django_db(transaction=True)``: live-server, browser and fault tests) is followed by a flush
 of every table. Django flushes with one ``TRUNCATE`` of all ~80 tables, which gives each table, index and TOAST
 table a new file: about 0.4 s per test here, mostly for tables the test never wrote. ``DELETE FROM`` each table
-empties the same tables in about 15 ms. The deletes run with ``session_replication_role = replica`` for the
-flush's transaction only, so that neither the foreign keys' order nor the log tables' append-only triggers stand in
-their way (every table is emptied, so no reference is left dangling), after locking the tables as TRUNCATE would. That needs a superuser, as the tests' own
-database user (postgres) is. Flushes that also reset sequences are left to Django.
+empties the same tables in about 15 ms. The tables are first locked as TRUNCATE would lock them; the deletes then
+run with ``session_replication_role = replica`` for the flush's transaction only, so that neither the foreign keys'
+order nor the log tables' append-only triggers stand in their way (every table is emptied, so no reference is left
+dangling). That needs a superuser, as the tests' own database user (postgres) is. Flushes that also reset sequences
+are left to Django.
 """
 
 from django.db.backends.postgresql import base, operations
